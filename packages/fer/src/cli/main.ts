@@ -12,6 +12,8 @@ type CommandLoader = () => Promise<Command>;
 const commands: Record<string, CommandLoader> = {
   data: async () => (await import('./data.ts')).dataCommand,
   doctor: async () => (await import('./doctor.ts')).doctorCommand,
+  train: async () => (await import('./train.ts')).trainCommand,
+  eval: async () => (await import('./eval.ts')).evalCommand,
 };
 
 function usage(): string {

@@ -1,0 +1,129 @@
+// fer train: trains one architecture on a fer4-format folder (see trainer.ts).
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { ARCHS, isArch } from '../models/architectures.ts';
+import { DEFAULT_CONFIG, train, type TrainConfig } from '../train/trainer.ts';
+import { formatDuration } from '../train/progress.ts';
+import { CliError } from './errors.ts';
+import type { Command } from './main.ts';
+
+const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
+
+  --data <dir>          fer4-format data folder (default ../shared/data/fer4)
+  --out <dir>           run folder: checkpoint/, best/, log.jsonl (default runs/<arch>)
+  --epochs <n>          epoch budget (default ${DEFAULT_CONFIG.epochs})
+  --batch <n>           batch size, split across workers (default ${DEFAULT_CONFIG.batch})
+  --lr <x>              peak learning rate, Adam (default ${DEFAULT_CONFIG.lr})
+  --weight-decay <x>    decoupled weight decay (default ${DEFAULT_CONFIG.weightDecay})
+  --label-smoothing <x> (default ${DEFAULT_CONFIG.labelSmoothing})
+  --class-weights <balanced|none>  (default ${DEFAULT_CONFIG.classWeights})
+  --no-augment          train without augmentation
+  --patience <n>        early stopping: epochs without a better validation macro-F1 (default ${DEFAULT_CONFIG.patience})
+  --seed <n>            (default ${DEFAULT_CONFIG.seed})
+  --workers <n>         data-parallel worker threads (default: cores, max 2)
+  --backend <wasm|cpu>  tfjs backend of the workers (default wasm)
+  --limit-per-class <n> train on at most n images per class (quick runs)
+  --val-limit <n>       validate on at most n images
+  --init <model.json>   start from these weights (transfer learning)
+  --freeze <n>          keep the first n layers frozen (with --init)
+  --resume              continue the run in --out from its last checkpoint
+
+Training uses the train split minus every image also in validation or test and
+minus blank images. Validation runs every epoch on validation minus its copies of
+train images; the best epoch by macro-F1 is kept in <out>/best.`;
+
+function num(v: string | undefined, name: string, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < 0)
+    throw new CliError(
+      `--${name} must be a ${integer ? 'non-negative integer' : 'non-negative number'}, got '${v}'`,
+    );
+  return x;
+}
+
+export const trainCommand: Command = {
+  summary: 'train a model (cnn, vgg16, resnetv2, efficientnet)',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        arch: { type: 'string' },
+        data: { type: 'string' },
+        out: { type: 'string' },
+        epochs: { type: 'string' },
+        batch: { type: 'string' },
+        lr: { type: 'string' },
+        'weight-decay': { type: 'string' },
+        'label-smoothing': { type: 'string' },
+        'class-weights': { type: 'string' },
+        'no-augment': { type: 'boolean' },
+        patience: { type: 'string' },
+        seed: { type: 'string' },
+        workers: { type: 'string' },
+        backend: { type: 'string' },
+        'limit-per-class': { type: 'string' },
+        'val-limit': { type: 'string' },
+        init: { type: 'string' },
+        freeze: { type: 'string' },
+        resume: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (!values.arch || !isArch(values.arch))
+      throw new CliError(`--arch must be one of ${ARCHS.join(', ')}\n\n${HELP}`);
+    const classWeights = values['class-weights'] ?? DEFAULT_CONFIG.classWeights;
+    if (classWeights !== 'balanced' && classWeights !== 'none')
+      throw new CliError(`--class-weights must be balanced or none`);
+    const backend = values.backend ?? DEFAULT_CONFIG.backend;
+    if (backend !== 'wasm' && backend !== 'cpu') throw new CliError(`--backend must be wasm or cpu`);
+    if (values.freeze && !values.init) throw new CliError('--freeze needs --init <model.json>');
+    const config: TrainConfig = {
+      ...DEFAULT_CONFIG,
+      arch: values.arch,
+      dataDir: resolve(values.data ?? '../shared/data/fer4'),
+      out: resolve(values.out ?? `runs/${values.arch}`),
+      epochs: num(values.epochs, 'epochs', true) ?? DEFAULT_CONFIG.epochs,
+      batch: num(values.batch, 'batch', true) ?? DEFAULT_CONFIG.batch,
+      lr: num(values.lr, 'lr') ?? DEFAULT_CONFIG.lr,
+      weightDecay: num(values['weight-decay'], 'weight-decay') ?? DEFAULT_CONFIG.weightDecay,
+      labelSmoothing: num(values['label-smoothing'], 'label-smoothing') ?? DEFAULT_CONFIG.labelSmoothing,
+      classWeights,
+      augment: !values['no-augment'],
+      patience: num(values.patience, 'patience', true) ?? DEFAULT_CONFIG.patience,
+      seed: num(values.seed, 'seed', true) ?? DEFAULT_CONFIG.seed,
+      workers: num(values.workers, 'workers', true) ?? DEFAULT_CONFIG.workers,
+      backend,
+      limitPerClass: num(values['limit-per-class'], 'limit-per-class', true),
+      valLimit: num(values['val-limit'], 'val-limit', true),
+      init: values.init ? resolve(values.init) : undefined,
+      freeze: num(values.freeze, 'freeze', true) ?? 0,
+    };
+    if (config.batch < 2) throw new CliError('--batch must be at least 2');
+    if (config.workers < 1) throw new CliError('--workers must be at least 1');
+    const result = await train(config, Boolean(values.resume), {
+      onStart: (i) =>
+        console.log(
+          `fer train ${config.arch}: ${i.params.toLocaleString('en')} parameters, ${i.trainSize} training / ${i.valSize} validation images, ` +
+            `${i.stepsPerEpoch} steps of ${config.batch} per epoch, ${config.workers} worker(s) on ${config.backend}` +
+            (i.resumedFrom ? `, resuming after epoch ${i.resumedFrom}` : ''),
+        ),
+      onEpoch: (l) =>
+        console.log(
+          `epoch ${l.epoch}: train loss ${l.trainLoss.toFixed(4)} acc ${l.trainAccuracy.toFixed(3)} | ` +
+            `val loss ${l.valLoss.toFixed(4)} acc ${l.valAccuracy.toFixed(3)} macro-F1 ${l.valMacroF1.toFixed(3)}` +
+            `${l.best ? ' (best)' : ''} | ${l.imagesPerSecond.toFixed(1)} img/s, ${formatDuration(l.seconds)}`,
+        ),
+    });
+    const s = result.state;
+    console.log(
+      `done: ${s.epoch} epochs in ${formatDuration(s.trainSeconds)}${result.stoppedEarly ? ' (early stop)' : ''}; ` +
+        `best validation macro-F1 ${s.bestMacroF1.toFixed(3)} at epoch ${s.bestEpoch}, saved in ${result.bestDir}`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,370 @@
+// The four classifier architectures. Input: 48x48x1 gray in [0,1]; output: softmax over
+// the classes. Each is sized so that it trains on a 2-core CPU in about an hour per
+// ~10 epochs; the model cards (models/<arch>/README.md) explain each choice.
+import {
+  layers as tfl,
+  model as functionalModel,
+  input as modelInput,
+  type SymbolicTensor,
+  type LayersModel,
+} from '@tensorflow/tfjs-layers';
+
+export const ARCHS = ['cnn', 'vgg16', 'resnetv2', 'efficientnet'] as const;
+export type Arch = (typeof ARCHS)[number];
+
+export interface ArchOptions {
+  numClasses: number;
+  seed?: number;
+}
+
+export function isArch(name: string): name is Arch {
+  return (ARCHS as readonly string[]).includes(name);
+}
+
+export const INPUT_SIZE = 48;
+
+/** Deterministic initializers: every layer gets its own seed derived from the run's seed. */
+class SeedSequence {
+  private next: number;
+  constructor(seed: number) {
+    this.next = seed * 1000 + 1;
+  }
+  kernel() {
+    return { className: 'HeNormal', config: { seed: this.next++ } };
+  }
+  glorot() {
+    return { className: 'GlorotUniform', config: { seed: this.next++ } };
+  }
+}
+
+type Init = { className: string; config: { seed: number } };
+
+// tfjs-layers accepts serialized initializer configs; the cast keeps the call sites short.
+const init = (i: Init) => i as unknown as 'heNormal';
+
+function convBnRelu(x: SymbolicTensor, filters: number, seeds: SeedSequence, name: string, strides = 1) {
+  let y = tfl
+    .conv2d({
+      filters,
+      kernelSize: 3,
+      strides,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(seeds.kernel()),
+      name: `${name}_conv`,
+    })
+    .apply(x) as SymbolicTensor;
+  y = tfl.batchNormalization({ name: `${name}_bn` }).apply(y) as SymbolicTensor;
+  return tfl.activation({ activation: 'relu', name: `${name}_relu` }).apply(y) as SymbolicTensor;
+}
+
+function head(x: SymbolicTensor, units: number[], dropout: number, o: ArchOptions, seeds: SeedSequence) {
+  let y = x;
+  units.forEach((u, i) => {
+    y = tfl
+      .dense({ units: u, useBias: false, kernelInitializer: init(seeds.kernel()), name: `fc${i + 1}` })
+      .apply(y) as SymbolicTensor;
+    y = tfl.batchNormalization({ name: `fc${i + 1}_bn` }).apply(y) as SymbolicTensor;
+    y = tfl.activation({ activation: 'relu', name: `fc${i + 1}_relu` }).apply(y) as SymbolicTensor;
+    y = tfl.dropout({ rate: dropout, name: `fc${i + 1}_drop` }).apply(y) as SymbolicTensor;
+  });
+  return tfl
+    .dense({
+      units: o.numClasses,
+      activation: 'softmax',
+      kernelInitializer: init(seeds.glorot()),
+      name: 'probs',
+    })
+    .apply(y) as SymbolicTensor;
+}
+
+/** Custom CNN: four conv stages (2-2-2-1 convs, 32→256 channels), BN, dropout, dense head. */
+export function buildCnn(o: ArchOptions): LayersModel {
+  const seeds = new SeedSequence(o.seed ?? 0);
+  const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
+  let x: SymbolicTensor = input;
+  const stages: Array<[number, number, number]> = [
+    [32, 2, 0.1],
+    [64, 2, 0.15],
+    [128, 2, 0.2],
+    [256, 1, 0.25],
+  ];
+  stages.forEach(([filters, convs, drop], s) => {
+    for (let c = 0; c < convs; c++) x = convBnRelu(x, filters, seeds, `s${s + 1}_c${c + 1}`);
+    x = tfl.maxPooling2d({ poolSize: 2, name: `s${s + 1}_pool` }).apply(x) as SymbolicTensor;
+    x = tfl.dropout({ rate: drop, name: `s${s + 1}_drop` }).apply(x) as SymbolicTensor;
+  });
+  x = tfl.flatten({ name: 'flatten' }).apply(x) as SymbolicTensor; // 3x3x256
+  return functionalModel({ inputs: input, outputs: head(x, [256], 0.5, o, seeds), name: 'cnn' });
+}
+
+/**
+ * VGG16 layout: 13 3x3 convs in 5 blocks (2-2-3-3-3), each block closed by a 2x2 max
+ * pool, then a two-layer dense head. Widths are VGG16's (64-128-256-512-512) scaled by
+ * 1/4 so it trains on CPU, and BN follows each conv (VGG16-BN) because plain VGG does not
+ * train from scratch reliably at this depth.
+ */
+export function buildVgg16(o: ArchOptions, widthScale = 0.25): LayersModel {
+  const seeds = new SeedSequence(o.seed ?? 0);
+  const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
+  let x: SymbolicTensor = input;
+  const blocks: Array<[number, number]> = [
+    [64, 2],
+    [128, 2],
+    [256, 3],
+    [512, 3],
+    [512, 3],
+  ];
+  blocks.forEach(([width, convs], b) => {
+    const filters = Math.round(width * widthScale);
+    for (let c = 0; c < convs; c++) x = convBnRelu(x, filters, seeds, `block${b + 1}_conv${c + 1}`);
+    x = tfl.maxPooling2d({ poolSize: 2, name: `block${b + 1}_pool` }).apply(x) as SymbolicTensor;
+  });
+  x = tfl.flatten({ name: 'flatten' }).apply(x) as SymbolicTensor; // 1x1x128
+  return functionalModel({ inputs: input, outputs: head(x, [256, 256], 0.5, o, seeds), name: 'vgg16' });
+}
+
+/** Pre-activation residual unit (He et al. 2016, "Identity Mappings"): BN-ReLU-conv twice. */
+function preactBlock(x: SymbolicTensor, filters: number, stride: number, seeds: SeedSequence, name: string) {
+  const inChannels = x.shape[x.shape.length - 1] as number;
+  const pre = tfl
+    .activation({ activation: 'relu', name: `${name}_pre_relu` })
+    .apply(tfl.batchNormalization({ name: `${name}_pre_bn` }).apply(x)) as SymbolicTensor;
+  // The shortcut is the identity unless the shape changes; then a 1x1 projection of the
+  // pre-activated input, as in the paper.
+  const shortcut =
+    stride === 1 && inChannels === filters
+      ? x
+      : (tfl
+          .conv2d({
+            filters,
+            kernelSize: 1,
+            strides: stride,
+            useBias: false,
+            kernelInitializer: init(seeds.kernel()),
+            name: `${name}_proj`,
+          })
+          .apply(pre) as SymbolicTensor);
+  let y = tfl
+    .conv2d({
+      filters,
+      kernelSize: 3,
+      strides: stride,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(seeds.kernel()),
+      name: `${name}_conv1`,
+    })
+    .apply(pre) as SymbolicTensor;
+  y = tfl.batchNormalization({ name: `${name}_bn2` }).apply(y) as SymbolicTensor;
+  y = tfl.activation({ activation: 'relu', name: `${name}_relu2` }).apply(y) as SymbolicTensor;
+  y = tfl
+    .conv2d({
+      filters,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(seeds.kernel()),
+      name: `${name}_conv2`,
+    })
+    .apply(y) as SymbolicTensor;
+  return tfl.add({ name: `${name}_add` }).apply([shortcut, y]) as SymbolicTensor;
+}
+
+/** ResNet v2 (pre-activation), 18-layer layout [2,2,2,2] at widths 32-64-128-256. */
+export function buildResnetV2(o: ArchOptions): LayersModel {
+  const seeds = new SeedSequence(o.seed ?? 0);
+  const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
+  let x = tfl
+    .conv2d({
+      filters: 32,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(seeds.kernel()),
+      name: 'stem_conv',
+    })
+    .apply(input) as SymbolicTensor;
+  x = tfl.maxPooling2d({ poolSize: 2, name: 'stem_pool' }).apply(x) as SymbolicTensor; // 24x24
+  const stages: Array<[number, number]> = [
+    [32, 1],
+    [64, 2],
+    [128, 2],
+    [256, 2],
+  ];
+  stages.forEach(([filters, stride], s) => {
+    x = preactBlock(x, filters, stride, seeds, `stage${s + 1}_unit1`);
+    x = preactBlock(x, filters, 1, seeds, `stage${s + 1}_unit2`);
+  });
+  // v2 ends with a final BN-ReLU, since the last unit's output is not activated.
+  x = tfl.batchNormalization({ name: 'post_bn' }).apply(x) as SymbolicTensor;
+  x = tfl.activation({ activation: 'relu', name: 'post_relu' }).apply(x) as SymbolicTensor;
+  x = tfl.globalAveragePooling2d({ name: 'gap' }).apply(x) as SymbolicTensor;
+  x = tfl.dropout({ rate: 0.3, name: 'gap_drop' }).apply(x) as SymbolicTensor;
+  const out = tfl
+    .dense({
+      units: o.numClasses,
+      activation: 'softmax',
+      kernelInitializer: init(seeds.glorot()),
+      name: 'probs',
+    })
+    .apply(x) as SymbolicTensor;
+  return functionalModel({ inputs: input, outputs: out, name: 'resnetv2' });
+}
+
+interface MbConvSpec {
+  expand: number;
+  kernel: number;
+  filters: number;
+  stride: number;
+  repeats: number;
+}
+
+/** EfficientNet-B0's stage table (Tan & Le 2019), first seven stages. */
+const B0_STAGES: MbConvSpec[] = [
+  { expand: 1, kernel: 3, filters: 16, stride: 1, repeats: 1 },
+  { expand: 6, kernel: 3, filters: 24, stride: 2, repeats: 2 },
+  { expand: 6, kernel: 5, filters: 40, stride: 2, repeats: 2 },
+  { expand: 6, kernel: 3, filters: 80, stride: 2, repeats: 3 },
+  { expand: 6, kernel: 5, filters: 112, stride: 1, repeats: 3 },
+  { expand: 6, kernel: 5, filters: 192, stride: 2, repeats: 4 },
+  { expand: 6, kernel: 3, filters: 320, stride: 1, repeats: 1 },
+];
+
+/** Compound scaling: channels × width (rounded to multiples of 8), repeats × depth. */
+export function scaleStages(width: number, depth: number): MbConvSpec[] {
+  const round8 = (c: number) => Math.max(8, Math.round((c * width) / 8) * 8);
+  return B0_STAGES.map((s) => ({ ...s, filters: round8(s.filters), repeats: Math.ceil(s.repeats * depth) }));
+}
+
+function mbConv(x: SymbolicTensor, spec: MbConvSpec, stride: number, seeds: SeedSequence, name: string) {
+  const inChannels = x.shape[x.shape.length - 1] as number;
+  const expanded = inChannels * spec.expand;
+  let y = x;
+  if (spec.expand !== 1) {
+    y = tfl
+      .conv2d({
+        filters: expanded,
+        kernelSize: 1,
+        useBias: false,
+        kernelInitializer: init(seeds.kernel()),
+        name: `${name}_expand`,
+      })
+      .apply(y) as SymbolicTensor;
+    y = tfl.batchNormalization({ name: `${name}_expand_bn` }).apply(y) as SymbolicTensor;
+    y = tfl.activation({ activation: 'swish', name: `${name}_expand_swish` }).apply(y) as SymbolicTensor;
+  }
+  y = tfl
+    .depthwiseConv2d({
+      kernelSize: spec.kernel,
+      strides: stride,
+      padding: 'same',
+      useBias: false,
+      depthwiseInitializer: init(seeds.kernel()),
+      name: `${name}_dw`,
+    })
+    .apply(y) as SymbolicTensor;
+  y = tfl.batchNormalization({ name: `${name}_dw_bn` }).apply(y) as SymbolicTensor;
+  y = tfl.activation({ activation: 'swish', name: `${name}_dw_swish` }).apply(y) as SymbolicTensor;
+  // Squeeze-and-excitation with a reduction of 4 relative to the block's input width.
+  const squeezed = Math.max(1, Math.floor(inChannels / 4));
+  let se = tfl.globalAveragePooling2d({ name: `${name}_se_gap` }).apply(y) as SymbolicTensor;
+  se = tfl.reshape({ targetShape: [1, 1, expanded], name: `${name}_se_reshape` }).apply(se) as SymbolicTensor;
+  se = tfl
+    .conv2d({
+      filters: squeezed,
+      kernelSize: 1,
+      activation: 'swish',
+      kernelInitializer: init(seeds.kernel()),
+      name: `${name}_se_reduce`,
+    })
+    .apply(se) as SymbolicTensor;
+  se = tfl
+    .conv2d({
+      filters: expanded,
+      kernelSize: 1,
+      activation: 'sigmoid',
+      kernelInitializer: init(seeds.glorot()),
+      name: `${name}_se_expand`,
+    })
+    .apply(se) as SymbolicTensor;
+  y = tfl.multiply({ name: `${name}_se_scale` }).apply([y, se]) as SymbolicTensor;
+  y = tfl
+    .conv2d({
+      filters: spec.filters,
+      kernelSize: 1,
+      useBias: false,
+      kernelInitializer: init(seeds.kernel()),
+      name: `${name}_project`,
+    })
+    .apply(y) as SymbolicTensor;
+  y = tfl.batchNormalization({ name: `${name}_project_bn` }).apply(y) as SymbolicTensor;
+  if (stride === 1 && inChannels === spec.filters) {
+    y = tfl.add({ name: `${name}_add` }).apply([x, y]) as SymbolicTensor;
+  }
+  return y;
+}
+
+/**
+ * EfficientNet for 48x48: B0's MBConv+SE stage table with compound scaling (width 0.5,
+ * depth 0.5 by default), a stride-1 stem (a stride-2 stem would leave 1x1 maps after
+ * the four stride-2 stages), swish activations and a dropout head.
+ */
+export function buildEfficientNet(o: ArchOptions, width = 0.5, depth = 0.5): LayersModel {
+  const seeds = new SeedSequence(o.seed ?? 0);
+  const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
+  const stemFilters = Math.max(8, Math.round((32 * width) / 8) * 8);
+  let x = tfl
+    .conv2d({
+      filters: stemFilters,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(seeds.kernel()),
+      name: 'stem_conv',
+    })
+    .apply(input) as SymbolicTensor;
+  x = tfl.batchNormalization({ name: 'stem_bn' }).apply(x) as SymbolicTensor;
+  x = tfl.activation({ activation: 'swish', name: 'stem_swish' }).apply(x) as SymbolicTensor;
+  scaleStages(width, depth).forEach((spec, s) => {
+    for (let r = 0; r < spec.repeats; r++) {
+      x = mbConv(x, spec, r === 0 ? spec.stride : 1, seeds, `stage${s + 1}_block${r + 1}`);
+    }
+  });
+  const topFilters = Math.round(1280 * width);
+  x = tfl
+    .conv2d({
+      filters: topFilters,
+      kernelSize: 1,
+      useBias: false,
+      kernelInitializer: init(seeds.kernel()),
+      name: 'top_conv',
+    })
+    .apply(x) as SymbolicTensor;
+  x = tfl.batchNormalization({ name: 'top_bn' }).apply(x) as SymbolicTensor;
+  x = tfl.activation({ activation: 'swish', name: 'top_swish' }).apply(x) as SymbolicTensor;
+  x = tfl.globalAveragePooling2d({ name: 'gap' }).apply(x) as SymbolicTensor;
+  x = tfl.dropout({ rate: 0.3, name: 'top_drop' }).apply(x) as SymbolicTensor;
+  const out = tfl
+    .dense({
+      units: o.numClasses,
+      activation: 'softmax',
+      kernelInitializer: init(seeds.glorot()),
+      name: 'probs',
+    })
+    .apply(x) as SymbolicTensor;
+  return functionalModel({ inputs: input, outputs: out, name: 'efficientnet' });
+}
+
+export function buildModel(arch: Arch, o: ArchOptions): LayersModel {
+  switch (arch) {
+    case 'cnn':
+      return buildCnn(o);
+    case 'vgg16':
+      return buildVgg16(o);
+    case 'resnetv2':
+      return buildResnetV2(o);
+    case 'efficientnet':
+      return buildEfficientNet(o);
+  }
+}

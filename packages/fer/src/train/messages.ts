@@ -1,0 +1,73 @@
+// Messages between the training coordinator and its data-parallel workers.
+import type { Arch } from '../models/architectures.ts';
+
+export type NamedWeights = Array<{ name: string; values: Float32Array }>;
+
+export interface WorkerInit {
+  type: 'init';
+  workerIndex: number;
+  arch: Arch;
+  numClasses: number;
+  seed: number;
+  /** Start from these weights, matched by name: a checkpoint or an --init model. */
+  weights?: NamedWeights;
+  /** Adam state to resume from, in optimizer.getWeights() order. */
+  optimizer?: Float32Array[];
+  /** Layers to keep frozen, counted from the input (--freeze). */
+  freeze: number;
+  labelSmoothing: number;
+  weightDecay: number;
+  backend: 'wasm' | 'cpu';
+}
+
+export interface GradRequest {
+  type: 'grad';
+  pixels: Uint8Array;
+  labels: Uint8Array;
+  classWeights: number[];
+  augment: boolean;
+  augmentSeed: number;
+}
+
+export interface ApplyRequest {
+  type: 'apply';
+  /** Gradients averaged over the whole batch, concatenated in trainable-weight order. */
+  grads: Float32Array;
+  lr: number;
+}
+
+export interface PredictRequest {
+  type: 'predict';
+  pixels: Uint8Array;
+  flip: boolean;
+}
+
+export type ToWorker =
+  | WorkerInit
+  | GradRequest
+  | ApplyRequest
+  | PredictRequest
+  | { type: 'getWeights' }
+  | { type: 'setWeights'; weights: Float32Array[] }
+  | { type: 'getOptimizer' }
+  | { type: 'saveModel'; dir: string; float16: boolean; metadata?: Record<string, unknown> };
+
+export interface GradResult {
+  /** Σ weight·loss over the samples (not averaged: the coordinator divides by Σ weight). */
+  weightedLoss: number;
+  weightSum: number;
+  correct: number;
+  n: number;
+  /** Gradient of weightedLoss, concatenated in trainable-weight order. */
+  grads: Float32Array;
+}
+
+export type FromWorker =
+  | { type: 'ready'; params: number; trainableSizes: number[]; weightShapes: number[][] }
+  | { type: 'grad'; result: GradResult }
+  | { type: 'applied' }
+  | { type: 'predicted'; probs: Float32Array }
+  | { type: 'weights'; weights: Float32Array[] }
+  | { type: 'optimizer'; state: Float32Array[] }
+  | { type: 'saved' }
+  | { type: 'error'; message: string; stack?: string };

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireSharedData } from '../data/testing.ts';
+import { readModelArtifacts, weightArrays } from '../models/io.ts';
+import { DEFAULT_CONFIG, train, type TrainConfig } from './trainer.ts';
+import { learningRate } from './schedule.ts';
+
+const dataDir = requireSharedData();
+
+describe('learning-rate schedule', () => {
+  it('warms up linearly, peaks, then decays by cosine to the floor', () => {
+    const s = { lr: 1e-3, warmupEpochs: 1, epochs: 11, floor: 0.1 };
+    expect(learningRate(s, 0.5)).toBeCloseTo(0.5e-3, 5);
+    expect(learningRate(s, 1)).toBeCloseTo(1e-3, 9);
+    expect(learningRate(s, 6)).toBeCloseTo(1e-3 * (0.1 + 0.9 * 0.5), 9);
+    expect(learningRate(s, 11)).toBeCloseTo(1e-4, 9);
+    expect(learningRate(s, 3)).toBeGreaterThan(learningRate(s, 4));
+  });
+});
+
+describe.skipIf(!dataDir)('training on a small real subset', () => {
+  const out = mkdtempSync(join(tmpdir(), 'fer-train-'));
+  const config: TrainConfig = {
+    ...DEFAULT_CONFIG,
+    arch: 'vgg16',
+    dataDir: dataDir!,
+    out,
+    epochs: 4,
+    batch: 32,
+    lr: 3e-3,
+    warmupEpochs: 0,
+    lrFloor: 0.3,
+    labelSmoothing: 0,
+    augment: false,
+    limitPerClass: 24,
+    valLimit: 64,
+    workers: 2,
+    patience: 100,
+  };
+
+  it('lowers the training loss, logs every epoch and writes checkpoint and best model', async () => {
+    const epochs: number[] = [];
+    const result = await train(config, false, { onEpoch: (l) => epochs.push(l.epoch) });
+    expect(epochs).toEqual([1, 2, 3, 4]);
+    const h = result.state.history;
+    expect(h[3].trainLoss).toBeLessThan(h[0].trainLoss * 0.9);
+    const log = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(log.map((l) => l.epoch)).toEqual([1, 2, 3, 4]);
+    for (const f of ['model.json', 'weights.bin', 'optimizer.bin', 'state.json']) {
+      expect(existsSync(join(out, 'checkpoint', f))).toBe(true);
+    }
+    expect(existsSync(join(out, 'best', 'model.json'))).toBe(true);
+    expect(result.state.bestEpoch).toBeGreaterThanOrEqual(1);
+  });
+
+  it('resumes from the checkpoint where it stopped', async () => {
+    const epochs: number[] = [];
+    const result = await train({ ...config, epochs: 5 }, true, { onEpoch: (l) => epochs.push(l.epoch) });
+    expect(epochs).toEqual([5]);
+    expect(result.state.history).toHaveLength(5);
+    expect(readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n')).toHaveLength(5);
+  });
+
+  it('fine-tunes from --init with --freeze: frozen layers keep their weights, the rest learn', async () => {
+    const initDir = join(out, 'checkpoint');
+    const before = weightArrays(await readModelArtifacts(initDir));
+    const tuneOut = mkdtempSync(join(tmpdir(), 'fer-tune-'));
+    // Layers 0-2 are the input, block1_conv1_conv and its batch norm.
+    await train({ ...config, out: tuneOut, epochs: 1, init: join(initDir, 'model.json'), freeze: 3 }, false);
+    const after = new Map(
+      weightArrays(await readModelArtifacts(join(tuneOut, 'checkpoint'))).map((w) => [w.name, w.values]),
+    );
+    expect([...after.keys()].sort()).toEqual(before.map((w) => w.name).sort());
+    const unchanged = (name: string) => {
+      const b = before.find((w) => w.name === name)!.values;
+      return after.get(name)!.every((v, j) => v === b[j]);
+    };
+    const frozen = before.map((w) => w.name).filter((n) => n.startsWith('block1_conv1_'));
+    expect(frozen).toEqual(
+      expect.arrayContaining(['block1_conv1_conv/kernel', 'block1_conv1_bn/gamma', 'block1_conv1_bn/beta']),
+    );
+    for (const name of frozen.filter((n) => !n.includes('moving'))) expect(unchanged(name), name).toBe(true);
+    expect(unchanged('block1_conv2_conv/kernel')).toBe(false);
+  });
+});

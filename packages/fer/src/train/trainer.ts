@@ -1,0 +1,370 @@
+// The training loop: data-parallel workers, warm-up + cosine schedule, validation every
+// epoch, early stopping on validation macro-F1, checkpoints that a later run resumes.
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { mulberry32 } from '@affect/gpu';
+import type { Arch } from '../models/architectures.ts';
+import { readModelArtifacts, weightArrays } from '../models/io.ts';
+import { readDataset } from '../data/reader.ts';
+import { getSplit, image, type FerSplit } from '../data/format.ts';
+import { cleanIndices, indicesAlsoIn, isBlank } from '../data/duplicates.ts';
+import { computeMetrics, argmaxRows, type Metrics } from '../eval/metrics.ts';
+import { gatherImages, gatherLabels } from './batch.ts';
+import { WorkerPool } from './pool.ts';
+import type { NamedWeights } from './messages.ts';
+import { learningRate } from './schedule.ts';
+import { ProgressLine, formatDuration } from './progress.ts';
+
+export interface TrainConfig {
+  arch: Arch;
+  dataDir: string;
+  out: string;
+  epochs: number;
+  batch: number;
+  lr: number;
+  warmupEpochs: number;
+  lrFloor: number;
+  weightDecay: number;
+  labelSmoothing: number;
+  classWeights: 'balanced' | 'none';
+  augment: boolean;
+  seed: number;
+  patience: number;
+  workers: number;
+  backend: 'wasm' | 'cpu';
+  /** Train on at most this many images per class (a quick run on a real subset). */
+  limitPerClass?: number;
+  /** Validate on at most this many images. */
+  valLimit?: number;
+  /** Start from the weights of this tfjs model.json (transfer learning). */
+  init?: string;
+  /** Freeze this many layers from the input (with --init). */
+  freeze: number;
+}
+
+export const DEFAULT_CONFIG: Omit<TrainConfig, 'arch' | 'dataDir' | 'out'> = {
+  epochs: 30,
+  batch: 64,
+  lr: 2e-3,
+  warmupEpochs: 1,
+  lrFloor: 0.02,
+  weightDecay: 0.05,
+  labelSmoothing: 0.1,
+  classWeights: 'balanced',
+  augment: true,
+  seed: 1,
+  patience: 8,
+  workers: Math.max(1, Math.min(2, availableParallelism())),
+  backend: 'wasm',
+  freeze: 0,
+};
+
+export interface EpochLog {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  valBalancedAccuracy: number;
+  valMacroF1: number;
+  imagesPerSecond: number;
+  seconds: number;
+  best: boolean;
+}
+
+export interface TrainState {
+  version: 1;
+  config: TrainConfig;
+  /** Epochs completed. */
+  epoch: number;
+  bestMacroF1: number;
+  bestEpoch: number;
+  epochsWithoutImprovement: number;
+  trainSeconds: number;
+  history: EpochLog[];
+}
+
+export interface TrainResult {
+  state: TrainState;
+  stoppedEarly: boolean;
+  bestDir: string;
+}
+
+const CHECKPOINT = 'checkpoint';
+const BEST = 'best';
+const LOG = 'log.jsonl';
+
+function shuffled(indices: number[], seed: number): number[] {
+  const rand = mulberry32(seed);
+  const a = indices.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+function limitPerClass(split: FerSplit, indices: number[], limit: number, seed: number): number[] {
+  const counts = new Array<number>(split.classes.length).fill(0);
+  return shuffled(indices, seed)
+    .filter((i) => counts[split.labels[i]]++ < limit)
+    .sort((a, b) => a - b);
+}
+
+function balancedClassWeights(split: FerSplit, indices: number[]): number[] {
+  const k = split.classes.length;
+  const counts = new Array<number>(k).fill(0);
+  for (const i of indices) counts[split.labels[i]]++;
+  return counts.map((c) => (c === 0 ? 0 : indices.length / (k * c)));
+}
+
+function crossEntropy(probs: Float32Array, labels: Uint8Array, k: number): number {
+  let sum = 0;
+  for (let i = 0; i < labels.length; i++) sum -= Math.log(Math.max(1e-7, probs[i * k + labels[i]]));
+  return sum / Math.max(1, labels.length);
+}
+
+async function readJson<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/** Validation images: those of the validation split that are neither in train nor blank. */
+export function validationIndices(val: FerSplit, train: FerSplit): number[] {
+  const leaked = indicesAlsoIn(val, [train]);
+  const keep: number[] = [];
+  for (let i = 0; i < val.n; i++) if (!leaked.has(i) && !isBlank(image(val, i))) keep.push(i);
+  return keep;
+}
+
+async function writeCheckpoint(pool: WorkerPool, out: string, state: TrainState): Promise<void> {
+  const dir = join(out, CHECKPOINT);
+  const next = `${dir}.next`;
+  await pool.saveModel(next, false, { arch: state.config.arch, epoch: state.epoch });
+  const optimizer = await pool.optimizerState();
+  await writeFile(join(next, 'optimizer.json'), JSON.stringify(optimizer.map((a) => a.length)));
+  await writeFile(
+    join(next, 'optimizer.bin'),
+    Buffer.concat(optimizer.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))),
+  );
+  await writeFile(join(next, 'state.json'), JSON.stringify(state, null, 1));
+  const old = `${dir}.old`;
+  await rm(old, { recursive: true, force: true });
+  if (existsSync(dir)) await rename(dir, old);
+  await rename(next, dir);
+  await rm(old, { recursive: true, force: true });
+}
+
+async function readCheckpoint(
+  out: string,
+): Promise<{ state: TrainState; weights: NamedWeights; optimizer: Float32Array[] }> {
+  const dir = join(out, CHECKPOINT);
+  const statePath = join(dir, 'state.json');
+  if (!existsSync(statePath))
+    throw new Error(`--resume: no checkpoint at ${dir} (state.json missing); start without --resume`);
+  const state = await readJson<TrainState>(statePath);
+  const weights = weightArrays(await readModelArtifacts(dir));
+  const sizes = await readJson<number[]>(join(dir, 'optimizer.json'));
+  const bin = await readFile(join(dir, 'optimizer.bin'));
+  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  const optimizer: Float32Array[] = [];
+  let offset = 0;
+  for (const s of sizes) {
+    optimizer.push(all.slice(offset, offset + s));
+    offset += s;
+  }
+  return { state, weights, optimizer };
+}
+
+export interface TrainHooks {
+  onStart?(info: {
+    params: number;
+    trainSize: number;
+    valSize: number;
+    stepsPerEpoch: number;
+    resumedFrom: number;
+  }): void;
+  onEpoch?(log: EpochLog): void;
+}
+
+export async function train(
+  configIn: TrainConfig,
+  resume = false,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  let config = configIn;
+  let state: TrainState;
+  let initWeights: NamedWeights | undefined;
+  let initOptimizer: Float32Array[] | undefined;
+  if (resume) {
+    const ck = await readCheckpoint(config.out);
+    // A resumed run keeps its recipe; only the epoch budget and patience may be extended.
+    config = {
+      ...ck.state.config,
+      epochs: configIn.epochs,
+      patience: configIn.patience,
+      out: configIn.out,
+      dataDir: configIn.dataDir,
+    };
+    state = { ...ck.state, config };
+    initWeights = ck.weights;
+    initOptimizer = ck.optimizer;
+  } else {
+    state = {
+      version: 1,
+      config,
+      epoch: 0,
+      bestMacroF1: -1,
+      bestEpoch: -1,
+      epochsWithoutImprovement: 0,
+      trainSeconds: 0,
+      history: [],
+    };
+    if (config.init)
+      initWeights = weightArrays(await readModelArtifacts(config.init.replace(/\/model\.json$/, '')));
+    await mkdir(config.out, { recursive: true });
+    await rm(join(config.out, LOG), { force: true });
+  }
+
+  const dataset = await readDataset(config.dataDir);
+  const train = getSplit(dataset, 'train');
+  const val = getSplit(dataset, 'validation');
+  const k = train.classes.length;
+  let trainIdx = cleanIndices(
+    train,
+    dataset.splits.filter((s) => s !== train),
+  );
+  if (config.limitPerClass) trainIdx = limitPerClass(train, trainIdx, config.limitPerClass, config.seed);
+  let valIdx = validationIndices(val, train);
+  if (config.valLimit)
+    valIdx = shuffled(valIdx, config.seed + 1)
+      .slice(0, config.valLimit)
+      .sort((a, b) => a - b);
+  const valPixels = gatherImages(val.pixels, valIdx);
+  const valLabels = gatherLabels(val.labels, valIdx);
+  const classWeights =
+    config.classWeights === 'balanced' ? balancedClassWeights(train, trainIdx) : new Array<number>(k).fill(1);
+  const stepsPerEpoch = Math.floor(trainIdx.length / config.batch);
+  if (stepsPerEpoch < 1)
+    throw new Error(`only ${trainIdx.length} training images: fewer than one batch of ${config.batch}`);
+
+  const pool = await WorkerPool.start(config.workers, {
+    arch: config.arch,
+    numClasses: k,
+    seed: config.seed,
+    weights: initWeights,
+    optimizer: initOptimizer,
+    freeze: config.freeze,
+    labelSmoothing: config.labelSmoothing,
+    weightDecay: config.weightDecay,
+    backend: config.backend,
+  });
+  hooks.onStart?.({
+    params: pool.info.params,
+    trainSize: trainIdx.length,
+    valSize: valIdx.length,
+    stepsPerEpoch,
+    resumedFrom: state.epoch,
+  });
+
+  const schedule = {
+    lr: config.lr,
+    warmupEpochs: config.warmupEpochs,
+    epochs: config.epochs,
+    floor: config.lrFloor,
+  };
+  let stoppedEarly = false;
+  try {
+    for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
+      const t0 = performance.now();
+      const order = shuffled(trainIdx, config.seed * 100_003 + epoch);
+      const progress = new ProgressLine(`${config.arch} epoch ${epoch + 1}/${config.epochs}`);
+      let lossSum = 0;
+      let weightSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let lr = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const batch = order.slice(step * config.batch, (step + 1) * config.batch);
+        const per = Math.ceil(batch.length / pool.size);
+        const slices = Array.from({ length: pool.size }, (_, w) => {
+          const part = batch.slice(w * per, (w + 1) * per);
+          return { pixels: gatherImages(train.pixels, part), labels: gatherLabels(train.labels, part) };
+        }).filter((s) => s.labels.length > 0);
+        const g = await pool.gradients(
+          slices,
+          classWeights,
+          config.augment,
+          config.seed * 1_000_003 + epoch * 10_007 + step,
+        );
+        const scale = 1 / g.weightSum;
+        for (let j = 0; j < g.grads.length; j++) g.grads[j] *= scale;
+        lr = learningRate(schedule, epoch + step / stepsPerEpoch);
+        await pool.apply(g.grads, lr);
+        lossSum += g.weightedLoss;
+        weightSum += g.weightSum;
+        correct += g.correct;
+        seen += g.n;
+        const elapsed = (performance.now() - t0) / 1000;
+        const rate = seen / elapsed;
+        progress.update(step + 1, stepsPerEpoch, {
+          loss: (lossSum / weightSum).toFixed(4),
+          acc: (correct / seen).toFixed(3),
+          'img/s': rate.toFixed(1),
+          eta: formatDuration((stepsPerEpoch * config.batch - seen) / rate),
+        });
+      }
+      progress.done();
+      const trainSeconds = (performance.now() - t0) / 1000;
+      await pool.syncWeights();
+      const probs = await pool.predict(valPixels, k);
+      const metrics: Metrics = computeMetrics(valLabels, argmaxRows(probs, k), [...val.classes]);
+      const improved = metrics.macroF1 > state.bestMacroF1;
+      const log: EpochLog = {
+        epoch: epoch + 1,
+        lr,
+        trainLoss: lossSum / weightSum,
+        trainAccuracy: correct / seen,
+        valLoss: crossEntropy(probs, valLabels, k),
+        valAccuracy: metrics.accuracy,
+        valBalancedAccuracy: metrics.balancedAccuracy,
+        valMacroF1: metrics.macroF1,
+        imagesPerSecond: seen / trainSeconds,
+        seconds: (performance.now() - t0) / 1000,
+        best: improved,
+      };
+      state.epoch = epoch + 1;
+      state.trainSeconds += log.seconds;
+      state.history.push(log);
+      if (improved) {
+        state.bestMacroF1 = metrics.macroF1;
+        state.bestEpoch = epoch + 1;
+        state.epochsWithoutImprovement = 0;
+        await pool.saveModel(join(config.out, BEST), false, {
+          arch: config.arch,
+          epoch: epoch + 1,
+          classes: val.classes,
+          validation: { n: metrics.n, accuracy: metrics.accuracy, macroF1: metrics.macroF1 },
+        });
+        await writeFile(
+          join(config.out, BEST, 'metrics.json'),
+          JSON.stringify({ epoch: epoch + 1, validation: metrics }, null, 1),
+        );
+      } else {
+        state.epochsWithoutImprovement++;
+      }
+      await appendFile(join(config.out, LOG), `${JSON.stringify(log)}\n`);
+      await writeCheckpoint(pool, config.out, state);
+      hooks.onEpoch?.(log);
+      if (state.epochsWithoutImprovement >= config.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+  return { state, stoppedEarly, bestDir: join(config.out, BEST) };
+}

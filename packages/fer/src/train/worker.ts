@@ -1,0 +1,256 @@
+// A training worker: one model replica on its own single-threaded wasm backend. The
+// coordinator sends each worker a slice of every batch; workers return gradients, the
+// coordinator averages them and every replica applies the same update, so the replicas
+// stay identical (up to batch-norm running statistics, averaged once per epoch).
+import { parentPort } from 'node:worker_threads';
+import * as tf from '../tfjs/tf.ts';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { augmentParams, augmentReference, mulberry32 } from '@affect/gpu';
+import { buildModel } from '../models/architectures.ts';
+import { saveModel } from '../models/io.ts';
+import { registerWasmConvGradients } from '../tfjs/wasm-gradients.ts';
+import { registerFastBatchNormGradient } from '../tfjs/batchnorm-gradient.ts';
+import { toUnitFloats } from './batch.ts';
+import type { FromWorker, GradRequest, GradResult, NamedWeights, ToWorker, WorkerInit } from './messages.ts';
+import { IMAGE_SIDE } from '../data/format.ts';
+
+const PREDICT_CHUNK = 256;
+
+class Replica {
+  private readonly vars: tf.Variable[];
+  private readonly optimizer: tf.AdamOptimizer;
+  private readonly classWeightCache = new Map<string, tf.Tensor1D>();
+
+  constructor(
+    readonly model: LayersModel,
+    private readonly init: WorkerInit,
+  ) {
+    this.model.layers.forEach((layer, i) => {
+      if (i < init.freeze) layer.trainable = false;
+    });
+    this.vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+  }
+
+  get trainableSizes(): number[] {
+    return this.vars.map((v) => v.size);
+  }
+
+  async restoreOptimizer(state: Float32Array[]): Promise<void> {
+    // Adam's slots are created lazily: one zero update creates them with the right names.
+    await this.createOptimizerSlots();
+    const current = await this.optimizer.getWeights();
+    if (current.length !== state.length) {
+      throw new Error(`optimizer state has ${state.length} tensors, this model needs ${current.length}`);
+    }
+    await this.optimizer.setWeights(
+      current.map((w, i) => ({ name: w.name, tensor: tf.tensor(state[i], w.tensor.shape) })),
+    );
+  }
+
+  private async createOptimizerSlots(): Promise<void> {
+    this.setLr(0);
+    const zeros = Object.fromEntries(this.vars.map((v) => [v.name, tf.zerosLike(v)]));
+    this.optimizer.applyGradients(zeros);
+    tf.dispose(Object.values(zeros));
+    // The zero step advanced Adam's step counter; getWeights/setWeights restores it.
+  }
+
+  async optimizerState(): Promise<Float32Array[]> {
+    const weights = await this.optimizer.getWeights();
+    return Promise.all(weights.map(async (w) => (await w.tensor.data()) as Float32Array));
+  }
+
+  private setLr(lr: number): void {
+    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+  }
+
+  private classWeights(weights: number[]): tf.Tensor1D {
+    const key = weights.join(',');
+    let t = this.classWeightCache.get(key);
+    if (!t) {
+      t = tf.keep(tf.tensor1d(weights));
+      this.classWeightCache.set(key, t);
+    }
+    return t;
+  }
+
+  async grad(req: GradRequest): Promise<GradResult> {
+    const n = req.labels.length;
+    let input = toUnitFloats(req.pixels);
+    if (req.augment) input = augmentReference(input, augmentParams(n, req.augmentSeed));
+    const k = this.init.numClasses;
+    const eps = this.init.labelSmoothing;
+    const classWeights = this.classWeights(req.classWeights);
+    let predicted: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const x = tf.tensor4d(input, [n, IMAGE_SIDE, IMAGE_SIDE, 1]);
+      const labels = tf.tensor1d(req.labels, 'int32');
+      const probs = this.model.apply(x, { training: true }) as tf.Tensor2D;
+      predicted = tf.keep(tf.argMax(probs, 1));
+      const target = tf.add(tf.mul(tf.oneHot(labels, k), 1 - eps), eps / k);
+      const perSample = tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(probs, 1e-7, 1))), 1));
+      return tf.sum(tf.mul(perSample, tf.gather(classWeights, labels))) as tf.Scalar;
+    }, this.vars);
+    const flat = tf.concat(this.vars.map((v) => tf.reshape(grads[v.name], [-1])));
+    const [gradData, lossData, predData] = await Promise.all([flat.data(), value.data(), predicted!.data()]);
+    tf.dispose([flat, value, predicted!, ...Object.values(grads)]);
+    let correct = 0;
+    let weightSum = 0;
+    for (let i = 0; i < n; i++) {
+      if (predData[i] === req.labels[i]) correct++;
+      weightSum += req.classWeights[req.labels[i]];
+    }
+    return { weightedLoss: lossData[0], weightSum, correct, n, grads: gradData as Float32Array };
+  }
+
+  apply(grads: Float32Array, lr: number): void {
+    this.setLr(lr);
+    let offset = 0;
+    const named: Array<{ name: string; tensor: tf.Tensor }> = this.vars.map((v) => {
+      const tensor = tf.tensor(grads.subarray(offset, offset + v.size), v.shape);
+      offset += v.size;
+      return { name: v.name, tensor };
+    });
+    this.optimizer.applyGradients(named);
+    tf.dispose(named.map((g) => g.tensor));
+    // Decoupled weight decay (AdamW) on kernels only, not on biases or BN parameters.
+    const decay = 1 - lr * this.init.weightDecay;
+    if (decay !== 1) {
+      tf.tidy(() => {
+        for (const v of this.vars) if (v.shape.length > 1) v.assign(tf.mul(v, decay));
+      });
+    }
+  }
+
+  async predict(pixels: Uint8Array, flip: boolean): Promise<Float32Array> {
+    const input = toUnitFloats(pixels, flip);
+    const n = input.length / (IMAGE_SIDE * IMAGE_SIDE);
+    const out = new Float32Array(n * this.init.numClasses);
+    for (let start = 0; start < n; start += PREDICT_CHUNK) {
+      const count = Math.min(PREDICT_CHUNK, n - start);
+      const slice = input.subarray(
+        start * IMAGE_SIDE * IMAGE_SIDE,
+        (start + count) * IMAGE_SIDE * IMAGE_SIDE,
+      );
+      const probs = tf.tidy(
+        () => this.model.predict(tf.tensor4d(slice, [count, IMAGE_SIDE, IMAGE_SIDE, 1])) as tf.Tensor,
+      );
+      out.set((await probs.data()) as Float32Array, start * this.init.numClasses);
+      probs.dispose();
+    }
+    return out;
+  }
+
+  async weights(): Promise<Float32Array[]> {
+    return Promise.all(this.model.weights.map(async (w) => (await w.read().data()) as Float32Array));
+  }
+
+  /** Loads saved weights by name, so the order (which --freeze changes) does not matter. */
+  setNamedWeights(named: NamedWeights): void {
+    const byName = new Map(named.map((w) => [w.name, w.values]));
+    const weights = this.model.weights;
+    const missing = weights.filter((w) => !byName.has(w.originalName)).map((w) => w.originalName);
+    if (missing.length) {
+      throw new Error(
+        `the initial weights lack ${missing.length} of this ${this.init.arch} model's weights (e.g. ${missing[0]}): is it the same architecture?`,
+      );
+    }
+    this.setWeights(
+      weights.map((w) => {
+        const values = byName.get(w.originalName)!;
+        if (values.length !== w.shape.reduce((a: number, b) => a * (b ?? 1), 1)) {
+          throw new Error(
+            `initial weight ${w.originalName} has ${values.length} values, the model needs shape [${w.shape}]`,
+          );
+        }
+        return values;
+      }),
+    );
+  }
+
+  setWeights(values: Float32Array[]): void {
+    const weights = this.model.weights;
+    if (values.length !== weights.length) {
+      throw new Error(`got ${values.length} weight tensors, the model has ${weights.length}`);
+    }
+    this.model.setWeights(values.map((v, i) => tf.tensor(v, weights[i].shape as number[])));
+  }
+}
+
+async function createReplica(init: WorkerInit): Promise<Replica> {
+  // Dropout draws from tfjs's global RNG, which seeds itself from Math.random: seeding
+  // Math.random per worker makes whole runs reproducible.
+  Math.random = mulberry32(init.seed * 7919 + init.workerIndex + 1);
+  if (!(await tf.setBackend(init.backend))) throw new Error(`tfjs backend '${init.backend}' failed to start`);
+  if (init.backend === 'wasm') registerWasmConvGradients();
+  registerFastBatchNormGradient();
+  const model = buildModel(init.arch, { numClasses: init.numClasses, seed: init.seed });
+  const replica = new Replica(model, init);
+  if (init.weights) replica.setNamedWeights(init.weights);
+  if (init.optimizer) await replica.restoreOptimizer(init.optimizer);
+  return replica;
+}
+
+function serve(port: NonNullable<typeof parentPort>): void {
+  let replica: Replica | undefined;
+  const send = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+  const need = () => {
+    if (!replica) throw new Error('worker used before init');
+    return replica;
+  };
+  // Messages are handled strictly in order: a chain of promises.
+  let queue = Promise.resolve();
+  port.on('message', (msg: ToWorker) => {
+    queue = queue.then(async () => {
+      try {
+        switch (msg.type) {
+          case 'init': {
+            replica = await createReplica(msg);
+            const weightShapes = replica.model.weights.map((w) => w.shape as number[]);
+            send({
+              type: 'ready',
+              params: replica.model.countParams(),
+              trainableSizes: replica.trainableSizes,
+              weightShapes,
+            });
+            break;
+          }
+          case 'grad': {
+            const result = await need().grad(msg);
+            send({ type: 'grad', result }, [result.grads.buffer as ArrayBuffer]);
+            break;
+          }
+          case 'apply':
+            need().apply(msg.grads, msg.lr);
+            send({ type: 'applied' });
+            break;
+          case 'predict': {
+            const probs = await need().predict(msg.pixels, msg.flip);
+            send({ type: 'predicted', probs }, [probs.buffer as ArrayBuffer]);
+            break;
+          }
+          case 'getWeights':
+            send({ type: 'weights', weights: await need().weights() });
+            break;
+          case 'setWeights':
+            need().setWeights(msg.weights);
+            send({ type: 'applied' });
+            break;
+          case 'getOptimizer':
+            send({ type: 'optimizer', state: await need().optimizerState() });
+            break;
+          case 'saveModel':
+            await saveModel(need().model, msg.dir, { float16: msg.float16, metadata: msg.metadata });
+            send({ type: 'saved' });
+            break;
+        }
+      } catch (err) {
+        const e = err as Error;
+        send({ type: 'error', message: e.message, stack: e.stack });
+      }
+    });
+  });
+}
+
+if (parentPort) serve(parentPort);
