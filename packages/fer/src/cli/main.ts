@@ -14,6 +14,8 @@ const commands: Record<string, CommandLoader> = {
   doctor: async () => (await import('./doctor.ts')).doctorCommand,
   train: async () => (await import('./train.ts')).trainCommand,
   eval: async () => (await import('./eval.ts')).evalCommand,
+  ship: async () => (await import('./ship.ts')).shipCommand,
+  ensemble: async () => (await import('./ensemble.ts')).ensembleCommand,
 };
 
 function usage(): string {

@@ -1,0 +1,95 @@
+// Shipping a trained model: copy a run's best epoch into models/<arch>/, as float16 when
+// that costs at most 0.3 accuracy points on validation and test, with its metrics and
+// training record beside it.
+import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Arch } from './architectures.ts';
+import { loadModel, readModelArtifacts, saveModel, MODEL_FILE, WEIGHTS_FILE } from './io.ts';
+import { DEFAULT_MODELS_DIR } from './registry.ts';
+import { evaluate, type EvalReport } from '../eval/evaluate.ts';
+import { useCpuBackend } from '../eval/predict.ts';
+import type { TrainState } from '../train/trainer.ts';
+
+export const METRICS_FILE = 'metrics.json';
+export const TRAINING_FILE = 'training.json';
+/** Largest accuracy loss (in points) accepted for float16 weights. */
+export const FLOAT16_TOLERANCE_POINTS = 0.3;
+
+export interface ShippedMetrics {
+  arch: Arch;
+  float16: boolean;
+  /** Accuracy of the float32 weights, for the float16 decision. */
+  float32: { test: number; validation: number };
+  test: EvalReport;
+  validation: EvalReport;
+  shippedAt: string;
+}
+
+export interface ShipOptions {
+  arch: Arch;
+  runDir: string;
+  dataDir: string;
+  modelsDir?: string;
+}
+
+async function evalBoth(
+  dataDir: string,
+  model: string,
+): Promise<{ test: EvalReport; validation: EvalReport }> {
+  const test = await evaluate({ dataDir, split: 'test', model, dedup: true });
+  const validation = await evaluate({ dataDir, split: 'validation', model, dedup: true });
+  return { test, validation };
+}
+
+export async function shipModel(o: ShipOptions): Promise<ShippedMetrics> {
+  const modelsDir = o.modelsDir ?? DEFAULT_MODELS_DIR;
+  const bestDir = join(o.runDir, 'best');
+  const statePath = join(o.runDir, 'checkpoint', 'state.json');
+  if (!existsSync(join(bestDir, MODEL_FILE)))
+    throw new Error(`no trained model in ${bestDir}: run fer train --arch ${o.arch} first`);
+  await useCpuBackend();
+  const metadata = (await readModelArtifacts(bestDir)).metadata ?? {};
+  if (metadata.arch !== undefined && metadata.arch !== o.arch) {
+    throw new Error(`${bestDir} holds a ${String(metadata.arch)} model, not ${o.arch}`);
+  }
+  const f32 = await evalBoth(o.dataDir, bestDir);
+  const tmp = await mkdtemp(join(tmpdir(), `fer-ship-${o.arch}-`));
+  try {
+    const half = join(tmp, 'f16');
+    const model = await loadModel(bestDir);
+    await saveModel(model, half, { float16: true, metadata: { ...metadata, arch: o.arch } });
+    model.dispose();
+    const f16 = await evalBoth(o.dataDir, half);
+    const loss =
+      Math.max(f32.test.accuracy - f16.test.accuracy, f32.validation.accuracy - f16.validation.accuracy) *
+      100;
+    const float16 = loss <= FLOAT16_TOLERANCE_POINTS;
+    const chosen = float16 ? f16 : f32;
+    const source = float16 ? half : bestDir;
+    const target = join(modelsDir, o.arch);
+    await mkdir(target, { recursive: true });
+    for (const f of [MODEL_FILE, WEIGHTS_FILE]) await copyFile(join(source, f), join(target, f));
+    const metrics: ShippedMetrics = {
+      arch: o.arch,
+      float16,
+      float32: { test: f32.test.accuracy, validation: f32.validation.accuracy },
+      test: chosen.test,
+      validation: chosen.validation,
+      shippedAt: new Date().toISOString(),
+    };
+    await writeFile(join(target, METRICS_FILE), `${JSON.stringify(metrics, null, 1)}\n`);
+    if (existsSync(statePath)) {
+      const state = JSON.parse(await readFile(statePath, 'utf8')) as TrainState;
+      const { dataDir: _data, out: _out, ...recipe } = state.config;
+      await writeFile(
+        join(target, TRAINING_FILE),
+        `${JSON.stringify({ recipe, epochs: state.epoch, bestEpoch: state.bestEpoch, trainSeconds: state.trainSeconds, history: state.history }, null, 1)}\n`,
+      );
+    }
+    return metrics;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
