@@ -24,6 +24,9 @@ const cases: Case[] = [
   { name: '5x5 same s1', x: [2, 10, 10, 2], filter: [5, 5, 2, 3], strides: 1, pad: 'same' },
   { name: '1x1 s1', x: [5, 6, 6, 8], filter: [1, 1, 8, 4], strides: 1, pad: 'same' },
   { name: '2x2 valid s2', x: [2, 8, 8, 3], filter: [2, 2, 3, 3], strides: 2, pad: 'valid' },
+  // Odd sizes with a strided 'valid' conv leave input rows no output reads: the crop path.
+  { name: '2x2 valid s2 odd', x: [2, 9, 11, 3], filter: [2, 2, 3, 4], strides: 2, pad: 'valid' },
+  { name: '3x3 valid s2 even', x: [2, 10, 8, 2], filter: [3, 3, 2, 3], strides: 2, pad: 'valid' },
   {
     name: 'dw 3x3 same s1',
     x: [3, 10, 10, 6],
@@ -53,6 +56,14 @@ const cases: Case[] = [
     x: [2, 7, 9, 5],
     filter: [3, 3, 5, 1],
     strides: 1,
+    pad: 'valid',
+    depthwise: true,
+  },
+  {
+    name: 'dw 3x3 valid s2',
+    x: [2, 10, 11, 3],
+    filter: [3, 3, 3, 1],
+    strides: 2,
     pad: 'valid',
     depthwise: true,
   },

@@ -51,16 +51,19 @@ function upsampleWithZeros(dy: tf.Tensor4D, [sh, sw]: Pair): tf.Tensor4D {
 
 /** Pads (or crops, for negative amounts) the two spatial axes of an NHWC tensor. */
 function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
-  const padded = tf.pad(x, [
-    [0, 0],
-    [Math.max(top, 0), Math.max(bottom, 0)],
-    [Math.max(left, 0), Math.max(right, 0)],
-    [0, 0],
-  ]);
+  const grow = [top, bottom, left, right].map((v) => Math.max(v, 0));
+  const padded = grow.some((v) => v > 0)
+    ? tf.pad(x, [
+        [0, 0],
+        [grow[0], grow[1]],
+        [grow[2], grow[3]],
+        [0, 0],
+      ])
+    : x;
+  const [t, b, l, r] = [top, bottom, left, right].map((v) => Math.max(-v, 0));
+  if (t + b + l + r === 0) return padded; // a slice would only copy
   const [n, h, w, c] = padded.shape;
-  const t = Math.max(-top, 0);
-  const l = Math.max(-left, 0);
-  return tf.slice(padded, [0, t, l, 0], [n, h - t - Math.max(-bottom, 0), w - l - Math.max(-right, 0), c]);
+  return tf.slice(padded, [0, t, l, 0], [n, h - t - b, w - l - r, c]);
 }
 
 function convInfo(xShape: Shape4, filterShape: Shape4, attrs: ConvAttrs, depthwise: boolean) {
@@ -87,13 +90,30 @@ export function convInputGrad(
     const info = convInfo(xShape, filter.shape, attrs, depthwise);
     const [kh, kw] = filter.shape;
     const [, h, w] = xShape;
+    const flippedFilter = () => tf.reverse(filter, [0, 1]);
+    const p = info.padInfo;
+    if (
+      info.strideHeight === 1 &&
+      info.strideWidth === 1 &&
+      kh % 2 === 1 &&
+      kw % 2 === 1 &&
+      p.top === (kh - 1) / 2 &&
+      p.left === (kw - 1) / 2 &&
+      p.bottom === p.top &&
+      p.right === p.left
+    ) {
+      // Stride 1 with centred padding: the transposed conv is a 'same' conv, no pad/slice.
+      return depthwise
+        ? tf.depthwiseConv2d(dy, flippedFilter(), 1, 'same')
+        : tf.conv2d(dy, tf.transpose(flippedFilter(), [0, 1, 3, 2]), 1, 'same');
+    }
     const up = upsampleWithZeros(dy, [info.strideHeight, info.strideWidth]);
     const top = kh - 1 - info.padInfo.top;
     const left = kw - 1 - info.padInfo.left;
     const bottom = h + kh - 1 - top - up.shape[1];
     const right = w + kw - 1 - left - up.shape[2];
     const dyPad = padOrCrop(up, top, bottom, left, right);
-    const flipped = tf.reverse(filter, [0, 1]);
+    const flipped = flippedFilter();
     if (depthwise) {
       // Depthwise filter [kh,kw,C,1]: each channel convolves with its own flipped taps.
       return tf.depthwiseConv2d(dyPad, flipped, 1, 'valid');
