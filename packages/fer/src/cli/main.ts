@@ -7,23 +7,46 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-type CommandLoader = () => Promise<Command>;
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<Command>;
+}
 
-const commands: Record<string, CommandLoader> = {
-  data: async () => (await import('./data.ts')).dataCommand,
-  doctor: async () => (await import('./doctor.ts')).doctorCommand,
-  train: async () => (await import('./train.ts')).trainCommand,
-  eval: async () => (await import('./eval.ts')).evalCommand,
-  ship: async () => (await import('./ship.ts')).shipCommand,
-  ensemble: async () => (await import('./ensemble.ts')).ensembleCommand,
+// Summaries live here, not in the modules, so `fer --help` loads none of them.
+const commands: Record<string, CommandEntry> = {
+  data: {
+    summary: 'inspect and import data sets (stats, import-folder, import-csv)',
+    load: async () => (await import('./data.ts')).dataCommand,
+  },
+  doctor: {
+    summary: 'report the GPU adapter, tfjs backends and versions',
+    load: async () => (await import('./doctor.ts')).doctorCommand,
+  },
+  train: {
+    summary: 'train cnn | vgg16 | resnetv2 | efficientnet',
+    load: async () => (await import('./train.ts')).trainCommand,
+  },
+  eval: {
+    summary: 'evaluate a model or the ensemble on a split',
+    load: async () => (await import('./eval.ts')).evalCommand,
+  },
+  ship: {
+    summary: "copy a run's best model into models/ with its metrics",
+    load: async () => (await import('./ship.ts')).shipCommand,
+  },
+  ensemble: {
+    summary: 'fit the ensemble weights on validation',
+    load: async () => (await import('./ensemble.ts')).ensembleCommand,
+  },
 };
 
 function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
   return [
     'usage: fer <command> [options]',
     '',
     'commands:',
-    ...Object.keys(commands).map((name) => `  ${name}`),
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
     "Run 'fer <command> --help' for a command's options.",
   ].join('\n');
@@ -35,13 +58,13 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name ? 0 : 2;
   }
-  const load = commands[name];
-  if (!load) {
+  const entry = commands[name];
+  if (!entry) {
     console.error(`fer: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
   try {
-    const command = await load();
+    const command = await entry.load();
     return await command.run(rest);
   } catch (err) {
     if (err instanceof CliError) {
