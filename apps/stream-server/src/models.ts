@@ -1,0 +1,108 @@
+// The shipped models the server runs: every models/<arch>/ that holds a model.json, and the
+// ensemble weights from models/ensemble.json when that file fits the loaded models, else
+// equal weights (said in /healthz and the welcome). No model at all is a start-up error.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ARCHS,
+  DEFAULT_CLASSES,
+  ENSEMBLE_FILE,
+  loadModelFrom,
+  MODEL_FILE,
+  readEnsembleSpec,
+  type LoadedModel,
+} from '@affect/fer';
+import type { EnsembleInfo } from '@affect/protocol';
+
+export interface ShippedModels {
+  /** In ARCHS order. */
+  members: LoadedModel[];
+  /** One per member, summing to 1. */
+  weights: number[];
+  classes: string[];
+  ensemble: EnsembleInfo;
+}
+
+export class NoModelsError extends Error {
+  readonly code = 'no-models';
+  constructor(modelsDir: string) {
+    super(
+      `no models in ${modelsDir}: expected <arch>/${MODEL_FILE} for at least one of ${ARCHS.join(', ')}. ` +
+        "Train one ('fer train --arch cnn') or restore models/ from git, or point --models-dir at a folder that has them.",
+    );
+    this.name = 'NoModelsError';
+  }
+}
+
+/** Which architectures have a model.json in `modelsDir`. */
+export function presentArchs(modelsDir: string): string[] {
+  return ARCHS.filter((arch) => existsSync(join(modelsDir, arch, MODEL_FILE)));
+}
+
+/** The ensemble weights for the loaded members, from ensemble.json when it fits them. */
+export async function ensembleWeights(
+  modelsDir: string,
+  loaded: string[],
+): Promise<{ weights: number[]; tta: boolean; source: EnsembleInfo['source']; note?: string }> {
+  const equal = (note: string) => ({
+    weights: loaded.map(() => 1 / loaded.length),
+    tta: false,
+    source: 'equal-weights' as const,
+    note,
+  });
+  if (!existsSync(join(modelsDir, ENSEMBLE_FILE))) return equal(`no ${ENSEMBLE_FILE} in ${modelsDir}`);
+  let spec;
+  try {
+    spec = await readEnsembleSpec(modelsDir);
+  } catch (err) {
+    return equal((err as Error).message);
+  }
+  const missing = spec.members.filter((m) => !loaded.includes(m));
+  if (missing.length) return equal(`${ENSEMBLE_FILE} names ${missing.join(', ')}, which is not loaded`);
+  if (
+    !spec.weights.every((w) => Number.isFinite(w) && w >= 0) ||
+    spec.weights.reduce((a, b) => a + b, 0) <= 0
+  ) {
+    return equal(`${ENSEMBLE_FILE} has negative or non-finite weights`);
+  }
+  const sum = spec.weights.reduce((a, b) => a + b, 0);
+  const weights = loaded.map((name) => {
+    const i = spec.members.indexOf(name as (typeof spec.members)[number]);
+    return i < 0 ? 0 : spec.weights[i] / sum;
+  });
+  const unlisted = loaded.filter((name) => !spec.members.includes(name as (typeof spec.members)[number]));
+  return {
+    weights,
+    tta: spec.tta === true,
+    source: 'ensemble.json',
+    ...(unlisted.length ? { note: `${unlisted.join(', ')} not in ${ENSEMBLE_FILE}: weight 0` } : {}),
+  };
+}
+
+/** Loads every present model onto the active tfjs backend (so pick the backend first). */
+export async function loadShippedModels(modelsDir: string): Promise<ShippedModels> {
+  const names = presentArchs(modelsDir);
+  if (names.length === 0) throw new NoModelsError(modelsDir);
+  const members: LoadedModel[] = [];
+  for (const name of names) members.push(await loadModelFrom(name, modelsDir));
+  const classes = members[0].classes ?? [...DEFAULT_CLASSES];
+  for (const m of members) {
+    if (m.classes.join() !== classes.join()) {
+      throw new Error(
+        `models disagree on classes: ${members[0].name} has [${classes.join(', ')}], ${m.name} has [${m.classes.join(', ')}]`,
+      );
+    }
+  }
+  const { weights, tta, source, note } = await ensembleWeights(modelsDir, names);
+  return {
+    members,
+    weights,
+    classes,
+    ensemble: {
+      members: names.map((name, i) => ({ name, weight: weights[i] })),
+      source,
+      tta,
+      ...(note ? { note } : {}),
+    },
+  };
+}
