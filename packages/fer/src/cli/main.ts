@@ -38,6 +38,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'fit the ensemble weights on validation',
     load: async () => (await import('./ensemble.ts')).ensembleCommand,
   },
+  report: {
+    summary: 'write models/REPORT.md, report.html and the model cards',
+    load: async () => (await import('./report.ts')).reportCommand,
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,128 @@
+// fer report: models/REPORT.md, models/report.html and the model cards, from what fer ship
+// and fer ensemble wrote, with each model's size and speed measured here.
+import { parseArgs } from 'node:util';
+import { join, relative, resolve } from 'node:path';
+import { DEFAULT_MODELS_DIR } from '../models/registry.ts';
+import { ModelFileError } from '../models/io.ts';
+import { DataError } from '../data/errors.ts';
+import { FIGURES_DIR, generateReport } from '../report/report.ts';
+import type { ReportData } from '../report/build.ts';
+import { CliError } from './errors.ts';
+import type { Command } from './main.ts';
+
+const DEFAULT_RUNS = 10;
+const DEFAULT_GPU_RUNS = 3;
+
+/** Relative to the working directory when under it, else absolute. */
+const shown = (path: string) => {
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith('..') ? r : path;
+};
+
+const HELP = `usage: fer report [options]
+
+Writes models/REPORT.md and models/report.html (summary, per-class metrics, confusion
+matrices, training curves, ensemble, discussion), the charts as models/report/*.svg, and
+models/<arch>/README.md (the model card) for every shipped model. Reads metrics.json and
+training.json (from fer ship) and ensemble.json (from fer ensemble); times inference on real
+test images with tfjs wasm and webgpu, and evaluates the ensemble on test and validation.
+
+  --data <dir>         fer4-format data folder (default ../shared/data/fer4)
+  --models-dir <dir>   where the shipped models live (default models/)
+  --runs <n>           timed runs per model and batch size on wasm (default ${DEFAULT_RUNS})
+  --gpu-runs <n>       timed runs on webgpu (default ${DEFAULT_GPU_RUNS}; a software adapter is slow)
+  --no-webgpu          skip the webgpu timing`;
+
+function count(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '     –' : `${(100 * x).toFixed(1).padStart(5)}%`);
+const msText = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
+
+/** One line per model and the ensemble: what the report's summary table says. */
+export function summaryLines(d: ReportData): string[] {
+  const times = (name: string) =>
+    d.timings
+      .map((t) =>
+        t.skipped
+          ? `${t.backend} –`
+          : `${t.backend} ${d.batches.map((b) => msText(t.msPerFace[name]?.[b])).join('/')}`,
+      )
+      .join('  ');
+  const lines = [
+    `${'model'.padEnd(13)}${'test acc'.padStart(9)}${'val F1'.padStart(8)}${'params'.padStart(11)}${'MFLOPs'.padStart(9)}  ms/face (batch ${d.batches.join('/')})`,
+  ];
+  for (const m of d.models) {
+    if (m.status === 'missing') {
+      lines.push(`${m.arch.padEnd(13)}not shipped yet`);
+      continue;
+    }
+    lines.push(
+      `${m.arch.padEnd(13)}${pct(m.metrics?.test.accuracy).padStart(9)}${(m.metrics?.validation.macroF1.toFixed(3) ?? '–').padStart(8)}` +
+        `${(m.cost ? m.cost.params.toLocaleString('en-US') : '–').padStart(11)}${(m.cost ? ((2 * m.cost.macs) / 1e6).toFixed(1) : '–').padStart(9)}  ${times(m.arch)}`,
+    );
+  }
+  const e = d.ensemble;
+  if (!e) lines.push(`${'ensemble'.padEnd(13)}not fitted yet`);
+  else if (e.problem) lines.push(`${'ensemble'.padEnd(13)}not evaluated: ${e.problem}`);
+  else
+    lines.push(
+      `${'ensemble'.padEnd(13)}${pct(e.test?.accuracy).padStart(9)}${(e.validation?.macroF1.toFixed(3) ?? '–').padStart(8)}${''.padStart(20)}  ${times('ensemble')}`,
+    );
+  for (const t of d.timings)
+    lines.push(t.skipped ? `${t.backend}: not measured (${t.skipped})` : `${t.backend}: ${t.device}`);
+  return lines;
+}
+
+export const reportCommand: Command = {
+  summary: 'write models/REPORT.md, report.html and the model cards',
+  async run(argv) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          data: { type: 'string' },
+          'models-dir': { type: 'string' },
+          runs: { type: 'string' },
+          'gpu-runs': { type: 'string' },
+          'no-webgpu': { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      }));
+    } catch (err) {
+      throw new CliError(`${(err as Error).message}\n\n${HELP}`);
+    }
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const modelsDir = values['models-dir'] ? resolve(values['models-dir']) : DEFAULT_MODELS_DIR;
+    const options = {
+      dataDir: resolve(values.data ?? '../shared/data/fer4'),
+      modelsDir,
+      runs: count(values.runs, 'runs', DEFAULT_RUNS),
+      gpuRuns: count(values['gpu-runs'], 'gpu-runs', DEFAULT_GPU_RUNS),
+      webgpu: !values['no-webgpu'],
+      log: (line: string) => console.error(line),
+    };
+    let result;
+    try {
+      result = await generateReport(options);
+    } catch (err) {
+      if (err instanceof DataError || err instanceof ModelFileError)
+        throw new CliError(err.message, err.code, 1);
+      throw err;
+    }
+    const { data, files } = result;
+    console.log(summaryLines(data).join('\n'));
+    const svgs = files.filter((f) => f.endsWith('.svg')).length;
+    const others = files.filter((f) => !f.endsWith('.svg')).map(shown);
+    console.log(`wrote ${others.join(', ')} and ${svgs} charts in ${shown(join(modelsDir, FIGURES_DIR))}/`);
+    return 0;
+  },
+};

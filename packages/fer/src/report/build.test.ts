@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../train/trainer.ts';
+import { accuracyStandardError, trainCommandLine } from './build.ts';
+import { trainingProgress, type TrainingRecord } from './collect.ts';
+
+const recipe = { ...DEFAULT_CONFIG, arch: 'resnetv2' as const, epochs: 20, workers: 2 };
+
+describe('trainCommandLine', () => {
+  it('spells out the epoch budget and workers, and only the flags that differ from the defaults', () => {
+    expect(trainCommandLine('resnetv2', recipe)).toBe(
+      'npm run fer -- train --arch resnetv2 --epochs 20 --workers 2',
+    );
+    expect(
+      trainCommandLine('resnetv2', {
+        ...recipe,
+        lr: 0.001,
+        augment: false,
+        classWeights: 'none',
+        labelSmoothing: 0,
+        limitPerClass: 100,
+        init: 'models/cnn/model.json',
+        freeze: 4,
+      }),
+    ).toBe(
+      'npm run fer -- train --arch resnetv2 --epochs 20 --lr 0.001 --label-smoothing 0 --class-weights none ' +
+        '--no-augment --workers 2 --limit-per-class 100 --init models/cnn/model.json --freeze 4',
+    );
+  });
+});
+
+describe('trainingProgress', () => {
+  const record = (epochs: number, bestEpoch: number): TrainingRecord => ({
+    recipe: { ...recipe, patience: 4 },
+    epochs,
+    bestEpoch,
+    trainSeconds: 100,
+    history: [],
+  });
+
+  it('tells a finished run from an early-stopped and an unfinished one', () => {
+    expect(trainingProgress(record(20, 17)).state).toBe('complete');
+    expect(trainingProgress(record(12, 8)).state).toBe('stopped-early');
+    expect(trainingProgress(record(12, 9)).state).toBe('partial');
+    expect(trainingProgress(record(1, 1))).toEqual({ state: 'partial', epochs: 1, budget: 20 });
+  });
+});
+
+describe('accuracyStandardError', () => {
+  it('is the binomial standard error in points', () => {
+    expect(accuracyStandardError(0.5, 100)).toBeCloseTo(5, 10);
+    expect(accuracyStandardError(0.6, 116)).toBeCloseTo(100 * Math.sqrt(0.24 / 116), 10);
+    expect(accuracyStandardError(0.5, 0)).toBeNaN();
+  });
+});
