@@ -16,7 +16,7 @@ import { IMAGE_SIDE } from '../data/format.ts';
 
 const PREDICT_CHUNK = 256;
 
-class Replica {
+export class Replica {
   private readonly vars: tf.Variable[];
   private readonly optimizer: tf.AdamOptimizer;
   private readonly classWeightCache = new Map<string, tf.Tensor1D>();
@@ -92,7 +92,7 @@ class Replica {
       const perSample = tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(probs, 1e-7, 1))), 1));
       return tf.sum(tf.mul(perSample, tf.gather(classWeights, labels))) as tf.Scalar;
     }, this.vars);
-    const flat = tf.concat(this.vars.map((v) => tf.reshape(grads[v.name], [-1])));
+    const flat = tf.tidy(() => tf.concat(this.vars.map((v) => tf.reshape(grads[v.name], [-1]))));
     const [gradData, lossData, predData] = await Promise.all([flat.data(), value.data(), predicted!.data()]);
     tf.dispose([flat, value, predicted!, ...Object.values(grads)]);
     let correct = 0;
@@ -178,7 +178,7 @@ class Replica {
   }
 }
 
-async function createReplica(init: WorkerInit): Promise<Replica> {
+export async function createReplica(init: WorkerInit): Promise<Replica> {
   // Dropout draws from tfjs's global RNG, which seeds itself from Math.random: seeding
   // Math.random per worker makes whole runs reproducible.
   Math.random = mulberry32(init.seed * 7919 + init.workerIndex + 1);
