@@ -240,7 +240,7 @@ describe.skipIf(!ready).each(['uws', 'ws'] as const)('stream server over %s', (t
     expect(o).toMatchObject({ kind: 'error', error: { code: 'bad-image', frameId: 10 } });
 
     o = await client.sendFrame([face(new TextEncoder().encode('not an image at all'))], { frameId: 11 });
-    expect(o).toMatchObject({ kind: 'error', error: { code: 'bad-image', frameId: 11 } });
+    expect(o).toMatchObject({ kind: 'error', error: { code: 'unsupported-image', frameId: 11 } });
 
     o = await client.sendFrame([face(new Uint8Array(0))], { frameId: 12 });
     expect(o).toMatchObject({ kind: 'error', error: { code: 'empty-crop', frameId: 12 } });
@@ -249,7 +249,8 @@ describe.skipIf(!ready).each(['uws', 'ws'] as const)('stream server over %s', (t
     expectResult(await client.sendFrame([face(fer4.jpegs[2])], { frameId: 13 }));
     expectResult(await bystander.sendFrame([face(fer4.jpegs[4])]));
     expect(bystander.received.filter((m) => m.type === 'error')).toHaveLength(0);
-    expect(server.metrics.errors.get({ code: 'bad-image' })).toBeGreaterThanOrEqual(2);
+    expect(server.metrics.errors.get({ code: 'bad-image' })).toBeGreaterThanOrEqual(1);
+    expect(server.metrics.errors.get({ code: 'unsupported-image' })).toBeGreaterThanOrEqual(1);
     await Promise.all([client.close(), bystander.close()]);
   });
 
@@ -335,6 +336,18 @@ describe.skipIf(!ready).each(['uws', 'ws'] as const)('limits over %s', (transpor
 
     expectResult(await client.sendFrame([face(fer4.jpegs[0])], { frameId: 5 }));
     await client.close();
+  });
+
+  test('a message over the transport cap (4x the limit) closes that connection, not the server', async () => {
+    const client = await StreamClient.connect(server.url);
+    await client.sendRaw(new Uint8Array(1024 * 1024 + 1));
+    const closed = await client.closed;
+    console.log(
+      `[${transport}] over the transport cap: closed with ${closed.code} ${JSON.stringify(closed.reason)}`,
+    );
+    expect(closed.code).not.toBe(1000);
+    const again = await StreamClient.connect(server.url);
+    await again.close();
   });
 
   test('frames per second: frames over the rate get rate-limited errors, the rest results', async () => {

@@ -61,8 +61,13 @@ describe('decodeCrop', () => {
     corrupt.fill(0x00, 200, 400);
     expect(['bad-image', 'none']).toContain(await codeOf(decodeCrop(new Uint8Array(corrupt), 1024)));
     expect(await codeOf(decodeCrop(new TextEncoder().encode('GIF89a but not really'), 1024))).toBe(
-      'bad-image',
+      'unsupported-image',
     );
+    // JPEG's magic bytes, then garbage.
+    const fakeJpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 6]);
+    expect(await codeOf(decodeCrop(fakeJpeg, 1024))).toBe('bad-image');
+    const huge = new Uint8Array(await raw(1100, 1100, 3).jpeg().toBuffer());
+    expect(await codeOf(decodeCrop(huge, 1024))).toBe('crop-too-large');
     expect(await codeOf(decodeCrop(new Uint8Array(await raw(8, 8, 3).png().toBuffer()), 1024))).toBe(
       'unsupported-image',
     );

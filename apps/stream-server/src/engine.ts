@@ -158,8 +158,29 @@ async function webgpuEngine(
   };
 }
 
-/** Picks the path, loads the shipped models onto it, and says which it took. */
+/**
+ * Runs one batch so the first client's frame does not pay for tfjs's kernel set-up (wasm:
+ * ~150 ms on the first predict here; WebGPU: shader compilation, seconds on lavapipe).
+ */
+async function warmUp(engine: Engine): Promise<Engine> {
+  const side = 64;
+  const rgba = new Uint8Array(side * side * 4).map((_, i) => (i * 37) & 255);
+  await engine.run([{ width: side, height: side, rgba }]);
+  return engine;
+}
+
+/** Picks the path, loads the shipped models onto it, warms them up, and says which it took. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const engine = await selectEngine(options);
+  try {
+    return await warmUp(engine);
+  } catch (err) {
+    engine.dispose();
+    throw err;
+  }
+}
+
+async function selectEngine(options: EngineOptions): Promise<Engine> {
   const log = options.log ?? (() => {});
   const models = () => loadShippedModels(options.modelsDir);
   if (options.backend === 'wasm') return wasmEngine(models, null, '--backend wasm');
