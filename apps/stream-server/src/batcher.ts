@@ -57,12 +57,17 @@ export class Batcher {
   /** A source is gone: its queued frames will never be taken. */
   forget(source: FrameSource): void {
     this.waiting.delete(source);
+    this.notifyIfIdle();
   }
 
   /** Resolves once nothing waits and no batch is in flight. */
   whenIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private notifyIfIdle(): void {
+    if (this.isIdle()) for (const resolve of this.idle.splice(0)) resolve();
   }
 
   private isIdle(): boolean {
@@ -203,7 +208,7 @@ export class Batcher {
       done();
       this.inFlight--;
       this.schedule();
-      if (this.isIdle()) for (const resolve of this.idle.splice(0)) resolve();
+      this.notifyIfIdle();
     }
   }
 

@@ -79,6 +79,8 @@ export function configFromArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     false,
   );
   config.batch.maxFaces = positive('--max-batch', values['max-batch'], config.batch.maxFaces);
+  // A frame is never split across batches, so it can hold at most one batch of faces.
+  config.limits.maxFacesPerFrame = Math.min(config.limits.maxFacesPerFrame, config.batch.maxFaces);
   config.limits.maxFps = positive('--max-fps', values['max-fps'], config.limits.maxFps, false);
   config.limits.queueFrames = positive('--queue-frames', values['queue-frames'], config.limits.queueFrames);
   config.limits.maxSessionsPerIp = positive(

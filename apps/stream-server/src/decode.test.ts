@@ -57,9 +57,11 @@ describe('decodeCrop', () => {
     expect(await codeOf(decodeCrop(new Uint8Array(jpeg.subarray(0, jpeg.length / 2)), 1024))).toBe(
       'bad-image',
     );
+    // Zeros over the header's tables (zeros inside the entropy-coded data still decode: JPEG
+    // has no checksum, so that corruption is not detectable).
     const corrupt = Buffer.from(jpeg);
     corrupt.fill(0x00, 200, 400);
-    expect(['bad-image', 'none']).toContain(await codeOf(decodeCrop(new Uint8Array(corrupt), 1024)));
+    expect(await codeOf(decodeCrop(new Uint8Array(corrupt), 1024))).toBe('bad-image');
     expect(await codeOf(decodeCrop(new TextEncoder().encode('GIF89a but not really'), 1024))).toBe(
       'unsupported-image',
     );
