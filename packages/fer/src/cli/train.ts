@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ARCHS, isArch } from '../models/architectures.ts';
-import { DEFAULT_CONFIG, train, type TrainConfig } from '../train/trainer.ts';
+import { DEFAULT_CONFIG, resolveTrainBackend, train, type TrainConfig } from '../train/trainer.ts';
+import type { TrainBackend } from '../train/messages.ts';
 import { formatDuration } from '../train/progress.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
@@ -21,7 +22,7 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --patience <n>        early stopping: epochs without a better validation macro-F1 (default ${DEFAULT_CONFIG.patience})
   --seed <n>            (default ${DEFAULT_CONFIG.seed})
   --workers <n>         data-parallel worker threads (default: cores, max 2)
-  --backend <wasm|cpu>  tfjs backend of the workers (default wasm)
+  --backend <auto|webgpu|wasm|cpu>  where replicas run (default auto: WebGPU on a real GPU, else wasm)
   --limit-per-class <n> train on at most n images per class (quick runs)
   --val-limit <n>       validate on at most n images
   --init <model.json>   start from these weights (transfer learning)
@@ -79,8 +80,11 @@ export const trainCommand: Command = {
     const classWeights = values['class-weights'] ?? DEFAULT_CONFIG.classWeights;
     if (classWeights !== 'balanced' && classWeights !== 'none')
       throw new CliError(`--class-weights must be balanced or none`);
-    const backend = values.backend ?? DEFAULT_CONFIG.backend;
-    if (backend !== 'wasm' && backend !== 'cpu') throw new CliError(`--backend must be wasm or cpu`);
+    const wantedBackend = values.backend ?? 'auto';
+    if (!['auto', 'webgpu', 'wasm', 'cpu'].includes(wantedBackend))
+      throw new CliError(`--backend must be auto, webgpu, wasm or cpu`);
+    const backend = await resolveTrainBackend(wantedBackend as TrainBackend | 'auto');
+    const defaultWorkers = backend === 'webgpu' ? 1 : DEFAULT_CONFIG.workers;
     if (values.freeze && !values.init) throw new CliError('--freeze needs --init <model.json>');
     const config: TrainConfig = {
       ...DEFAULT_CONFIG,
@@ -96,7 +100,7 @@ export const trainCommand: Command = {
       augment: !values['no-augment'],
       patience: num(values.patience, 'patience', true) ?? DEFAULT_CONFIG.patience,
       seed: num(values.seed, 'seed', true) ?? DEFAULT_CONFIG.seed,
-      workers: num(values.workers, 'workers', true) ?? DEFAULT_CONFIG.workers,
+      workers: num(values.workers, 'workers', true) ?? defaultWorkers,
       backend,
       limitPerClass: num(values['limit-per-class'], 'limit-per-class', true),
       valLimit: num(values['val-limit'], 'val-limit', true),
@@ -109,7 +113,7 @@ export const trainCommand: Command = {
       onStart: (i) =>
         console.log(
           `fer train ${config.arch}: ${i.params.toLocaleString('en')} parameters, ${i.trainSize} training / ${i.valSize} validation images, ` +
-            `${i.stepsPerEpoch} steps of ${config.batch} per epoch, ${config.workers} worker(s) on ${config.backend}` +
+            `${i.stepsPerEpoch} steps of ${config.batch} per epoch, ${config.workers} worker(s) on ${i.backend}` +
             (i.resumedFrom ? `, resuming after epoch ${i.resumedFrom}` : ''),
         ),
       onEpoch: (l) =>

@@ -3,6 +3,9 @@ import type { Arch } from '../models/architectures.ts';
 
 export type NamedWeights = Array<{ name: string; values: Float32Array }>;
 
+/** Where a replica runs: WebGPU (a real GPU; the WGSL augment kernel), wasm or tfjs's JS cpu. */
+export type TrainBackend = 'webgpu' | 'wasm' | 'cpu';
+
 export interface WorkerInit {
   type: 'init';
   workerIndex: number;
@@ -17,7 +20,7 @@ export interface WorkerInit {
   freeze: number;
   labelSmoothing: number;
   weightDecay: number;
-  backend: 'wasm' | 'cpu';
+  backend: TrainBackend;
 }
 
 export interface GradRequest {
@@ -63,7 +66,7 @@ export interface GradResult {
 }
 
 export type FromWorker =
-  | { type: 'ready'; params: number; trainableSizes: number[]; weightShapes: number[][] }
+  | { type: 'ready'; params: number; trainableSizes: number[]; weightShapes: number[][]; backend: string }
   | { type: 'grad'; result: GradResult }
   | { type: 'applied' }
   | { type: 'predicted'; probs: Float32Array }

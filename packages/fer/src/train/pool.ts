@@ -53,6 +53,8 @@ class ReplicaWorker {
 
 export interface PoolInfo {
   params: number;
+  /** The tfjs backend the replicas actually run on. */
+  backend: string;
   trainableSizes: number[];
   weightShapes: number[][];
 }

@@ -87,4 +87,27 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     for (const name of frozen.filter((n) => !n.includes('moving'))) expect(unchanged(name), name).toBe(true);
     expect(unchanged('block1_conv2_conv/kernel')).toBe(false);
   });
+
+  it('trains on WebGPU with the WGSL augment kernel', async () => {
+    let backend = '';
+    const result = await train(
+      {
+        ...config,
+        out: mkdtempSync(join(tmpdir(), 'fer-gpu-')),
+        backend: 'webgpu',
+        workers: 1,
+        augment: true,
+        epochs: 1,
+        batch: 8,
+        limitPerClass: 2,
+        valLimit: 8,
+      },
+      false,
+      { onStart: (i) => (backend = i.backend) },
+    );
+    expect(backend).toBe('webgpu');
+    expect(result.state.history).toHaveLength(1);
+    expect(Number.isFinite(result.state.history[0].trainLoss)).toBe(true);
+    expect(result.state.history[0].trainLoss).toBeGreaterThan(0);
+  });
 });

@@ -13,7 +13,8 @@ import { cleanIndices, indicesAlsoIn, isBlank } from '../data/duplicates.ts';
 import { computeMetrics, argmaxRows, type Metrics } from '../eval/metrics.ts';
 import { gatherImages, gatherLabels } from './batch.ts';
 import { WorkerPool } from './pool.ts';
-import type { NamedWeights } from './messages.ts';
+import type { NamedWeights, TrainBackend } from './messages.ts';
+import { createGpu } from '@affect/gpu';
 import { learningRate } from './schedule.ts';
 import { ProgressLine, formatDuration } from './progress.ts';
 
@@ -33,7 +34,7 @@ export interface TrainConfig {
   seed: number;
   patience: number;
   workers: number;
-  backend: 'wasm' | 'cpu';
+  backend: TrainBackend;
   /** Train on at most this many images per class (a quick run on a real subset). */
   limitPerClass?: number;
   /** Validate on at most this many images. */
@@ -60,6 +61,22 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'arch' | 'dataDir' | 'out'> = {
   backend: 'wasm',
   freeze: 0,
 };
+
+/**
+ * 'auto' picks WebGPU when the adapter is a real GPU (one replica: the GPU is the parallel
+ * part) and the wasm backend on CPUs (one replica per core, at most two).
+ */
+export async function resolveTrainBackend(wanted: TrainBackend | 'auto'): Promise<TrainBackend> {
+  if (wanted !== 'auto') return wanted;
+  try {
+    const gpu = await createGpu();
+    const software = gpu.report.software;
+    gpu.destroy();
+    return software ? 'wasm' : 'webgpu';
+  } catch {
+    return 'wasm';
+  }
+}
 
 export interface EpochLog {
   epoch: number;
@@ -181,6 +198,7 @@ async function readCheckpoint(
 export interface TrainHooks {
   onStart?(info: {
     params: number;
+    backend: string;
     trainSize: number;
     valSize: number;
     stepsPerEpoch: number;
@@ -263,6 +281,7 @@ export async function train(
   });
   hooks.onStart?.({
     params: pool.info.params,
+    backend: pool.info.backend,
     trainSize: trainIdx.length,
     valSize: valIdx.length,
     stepsPerEpoch,

@@ -1,11 +1,22 @@
-// A training worker: one model replica on its own single-threaded wasm backend. The
+// A training worker: one model replica on its own backend (single-threaded wasm on CPUs,
+// WebGPU where there is a real GPU). The
 // coordinator sends each worker a slice of every batch; workers return gradients, the
 // coordinator averages them and every replica applies the same update, so the replicas
 // stay identical (up to batch-norm running statistics, averaged once per epoch).
 import { parentPort } from 'node:worker_threads';
 import * as tf from '../tfjs/tf.ts';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { augmentParams, augmentReference, mulberry32 } from '@affect/gpu';
+import {
+  augment,
+  augmentParams,
+  augmentReference,
+  createGpu,
+  createTfWebgpuBackend,
+  mulberry32,
+  tensorFromGpuBuffer,
+  type GpuContext,
+  type Tf,
+} from '@affect/gpu';
 import { buildModel } from '../models/architectures.ts';
 import { saveModel } from '../models/io.ts';
 import { registerWasmConvGradients } from '../tfjs/wasm-gradients.ts';
@@ -24,6 +35,8 @@ export class Replica {
   constructor(
     readonly model: LayersModel,
     private readonly init: WorkerInit,
+    /** Set on WebGPU: augmentation then runs as the WGSL kernel on this device. */
+    private readonly gpu?: GpuContext,
   ) {
     this.model.layers.forEach((layer, i) => {
       if (i < init.freeze) layer.trainable = false;
@@ -75,16 +88,39 @@ export class Replica {
     return t;
   }
 
+  /** The batch as a [n,48,48,1] tensor in [0,1], augmented on the GPU or the CPU. */
+  private async inputBatch(req: GradRequest): Promise<{ x: tf.Tensor4D; release: () => void }> {
+    const n = req.labels.length;
+    const shape: [number, number, number, number] = [n, IMAGE_SIDE, IMAGE_SIDE, 1];
+    const input = toUnitFloats(req.pixels);
+    if (!req.augment) {
+      const x = tf.tensor4d(input, shape);
+      return { x, release: () => x.dispose() };
+    }
+    const params = augmentParams(n, req.augmentSeed);
+    if (this.gpu) {
+      const buffer = await augment(this.gpu, input, params);
+      const x = tensorFromGpuBuffer(tf as unknown as Tf, buffer, shape) as tf.Tensor4D;
+      return {
+        x,
+        release: () => {
+          x.dispose();
+          buffer.destroy();
+        },
+      };
+    }
+    const x = tf.tensor4d(augmentReference(input, params), shape);
+    return { x, release: () => x.dispose() };
+  }
+
   async grad(req: GradRequest): Promise<GradResult> {
     const n = req.labels.length;
-    let input = toUnitFloats(req.pixels);
-    if (req.augment) input = augmentReference(input, augmentParams(n, req.augmentSeed));
+    const { x, release } = await this.inputBatch(req);
     const k = this.init.numClasses;
     const eps = this.init.labelSmoothing;
     const classWeights = this.classWeights(req.classWeights);
     let predicted: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const x = tf.tensor4d(input, [n, IMAGE_SIDE, IMAGE_SIDE, 1]);
       const labels = tf.tensor1d(req.labels, 'int32');
       const probs = this.model.apply(x, { training: true }) as tf.Tensor2D;
       predicted = tf.keep(tf.argMax(probs, 1));
@@ -95,6 +131,7 @@ export class Replica {
     const flat = tf.tidy(() => tf.concat(this.vars.map((v) => tf.reshape(grads[v.name], [-1]))));
     const [gradData, lossData, predData] = await Promise.all([flat.data(), value.data(), predicted!.data()]);
     tf.dispose([flat, value, predicted!, ...Object.values(grads)]);
+    release();
     let correct = 0;
     let weightSum = 0;
     for (let i = 0; i < n; i++) {
@@ -182,11 +219,17 @@ export async function createReplica(init: WorkerInit): Promise<Replica> {
   // Dropout draws from tfjs's global RNG, which seeds itself from Math.random: seeding
   // Math.random per worker makes whole runs reproducible.
   Math.random = mulberry32(init.seed * 7919 + init.workerIndex + 1);
-  if (!(await tf.setBackend(init.backend))) throw new Error(`tfjs backend '${init.backend}' failed to start`);
+  let gpu: GpuContext | undefined;
+  if (init.backend === 'webgpu') {
+    gpu = await createGpu();
+    await createTfWebgpuBackend(gpu, tf as unknown as Tf);
+  } else if (!(await tf.setBackend(init.backend))) {
+    throw new Error(`tfjs backend '${init.backend}' failed to start`);
+  }
   if (init.backend === 'wasm') registerWasmConvGradients();
   registerFastBatchNormGradient();
   const model = buildModel(init.arch, { numClasses: init.numClasses, seed: init.seed });
-  const replica = new Replica(model, init);
+  const replica = new Replica(model, init, gpu);
   if (init.weights) replica.setNamedWeights(init.weights);
   if (init.optimizer) await replica.restoreOptimizer(init.optimizer);
   return replica;
@@ -213,6 +256,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
               params: replica.model.countParams(),
               trainableSizes: replica.trainableSizes,
               weightShapes,
+              backend: tf.getBackend(),
             });
             break;
           }
