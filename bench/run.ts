@@ -2,6 +2,20 @@
 import { benchKernels } from './kernels.ts';
 import { benchTrainStep } from './train-step.ts';
 import { ARCHS, isArch } from '../packages/fer/src/models/architectures.ts';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Suites written as stand-alone scripts run in a child process of their own. */
+function script(file: string): () => Promise<void> {
+  return async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const r = spawnSync(process.execPath, ['bin/run-ts.mjs', `bench/${file}`], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    if (r.status !== 0) throw new Error(`bench/${file} exited with ${r.status}`);
+  };
+}
 
 // --archs=cnn,vgg16 limits the model suites (the cpu-backend baseline is slow).
 const archFlag = process.argv.find((a) => a.startsWith('--archs='));
@@ -10,6 +24,8 @@ const archs = archFlag ? archFlag.slice('--archs='.length).split(',').filter(isA
 const suites: Record<string, () => Promise<void>> = {
   kernels: () => benchKernels(),
   'train-step': () => benchTrainStep(archs),
+  'stream-decode': script('stream-decode.ts'),
+  'stream-roundtrip': script('stream-roundtrip.ts'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
