@@ -1,5 +1,6 @@
 // Adapter selection, the report, uncaptured errors, device loss and recreate, on the real adapter.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, test, vi } from 'vitest';
@@ -137,7 +138,40 @@ describe.skipIf(!probe)('createGpu on this machine', () => {
     expect(await kernelWorks(b)).toBe(true);
     b.destroy();
   });
+
+  test('garbage collection right after destroy() or recreate() does not crash the process', async () => {
+    // In a child process with --expose-gc: when Dawn's instance was collected while one of its
+    // event ticks was still queued, the process died (this worker too, "exited unexpectedly").
+    const { code, signal, stdout, stderr } = await runFixture(['--expose-gc'], 'gc-after-destroy.ts');
+    expect({ code, signal }, stderr).toEqual({ code: 0, signal: null });
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^survived 3 (3|unavailable)$/);
+  });
 });
+
+/** Runs fixtures/<name> in a child Node process and reports how it ended. */
+async function runFixture(
+  nodeArgs: string[],
+  name: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const repo = fileURLToPath(new URL('../../../', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, 'bin/run-ts.mjs', `packages/gpu/src/fixtures/${name}`],
+    {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  // Long enough for a cold start on a busy 2-core machine.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  return { code, signal, stdout, stderr };
+}
 
 /** createGpu() in a child process whose environment hides some drivers. */
 async function adapterWith(

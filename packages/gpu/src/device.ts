@@ -1,6 +1,7 @@
-// The WebGPU device in Node (Dawn's `webgpu` package). One GpuContext object owns the
-// Dawn instance, the adapter and the device; nothing here lives at module level, so two
-// contexts (two servers in one test process) never share state.
+// The WebGPU device in Node (Dawn's `webgpu` package). One GpuContext object owns its adapter
+// and device, so two contexts (two servers in one test process) never share a device. The only
+// module-level state is the Dawn instance per backend, which lives as long as the process: see
+// dawnInstance() for why it must never be garbage-collected.
 //
 // Adapter order: a hardware GPU, then the software Vulkan adapter (Mesa lavapipe), then
 // Dawn's OpenGL ES backend in compatibility mode. See docs/gpu.md.
@@ -48,7 +49,10 @@ export interface GpuOptions {
 export interface GpuContext {
   readonly device: GPUDevice;
   readonly adapter: GPUAdapter;
-  /** The object returned by Dawn's create(), e.g. for `navigator.gpu`. Throws after destroy(). */
+  /**
+   * The Dawn instance (the object returned by create()), e.g. for `navigator.gpu`. Shared by the
+   * contexts on the same backend and never released (see dawnInstance()). Throws after destroy().
+   */
   readonly gpu: GPU;
   readonly report: AdapterReport;
   readonly state: GpuState;
@@ -58,7 +62,7 @@ export interface GpuContext {
   memo<T>(key: string, make: (device: GPUDevice) => Promise<T>): Promise<T>;
   /** A fresh adapter and device after a loss; kernels rebuild their pipelines on next use. */
   recreate(): Promise<void>;
-  /** Destroys the device and drops the Dawn instance, so that Node can exit. */
+  /** Destroys the device. Node can then exit; the shared Dawn instance does not keep it alive. */
   destroy(): void;
 }
 
@@ -76,6 +80,32 @@ export class GpuUnavailableError extends Error {
 }
 
 type DawnCreate = (options: string[]) => GPU;
+
+// One Dawn instance per backend flag, created on first use and referenced until the process ends.
+// In dawn.node (webgpu 0.6.2) the object returned by create() owns the native instance and frees
+// it when it is garbage-collected, but every adapter, device, queue and buffer made from it keeps
+// a raw pointer to that instance for its event processing (AsyncRunner): a ProcessEvents tick it
+// queued with setImmediate (requestDevice, mapAsync, popErrorScope... each queue one), or any
+// later mapAsync on a buffer of a destroyed device, then runs on freed memory and the process
+// dies (SIGSEGV, or "terminate called after throwing ... std::system_error"). That happened
+// whenever a GC ran between dropping our last reference and that tick: a rare "Worker exited
+// unexpectedly" in the test suite under load. Holding the instance costs one Vulkan (or EGL)
+// instance per process and does not keep Node from exiting (exit.test.ts); adapters and devices
+// are still separate per context, and recreate() still gets a fresh adapter from it.
+// The map hangs off globalThis so that a second copy of this module (a test runner that
+// re-evaluates modules, two bundles) neither drops it nor makes instances of its own.
+const dawnInstances: Map<string, GPU> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('@affect/gpu dawn instances')
+] ??= new Map<string, GPU>()) as Map<string, GPU>;
+
+function dawnInstance(create: DawnCreate, backendFlag: string): GPU {
+  let gpu = dawnInstances.get(backendFlag);
+  if (!gpu) {
+    gpu = create([backendFlag]);
+    dawnInstances.set(backendFlag, gpu);
+  }
+  return gpu;
+}
 
 interface Selected {
   gpu: GPU;
@@ -104,7 +134,7 @@ async function selectAdapter(create: DawnCreate, prefer: AdapterPath | undefined
   if (wants('hardware') || wants('software')) {
     const backend = nativeBackend();
     try {
-      const gpu = create([`backend=${backend}`]);
+      const gpu = dawnInstance(create, `backend=${backend}`);
       if (wants('hardware')) {
         const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
         if (adapter && !isSoftwareAdapter(adapter.info)) return { gpu, adapter, path: 'hardware', backend };
@@ -133,7 +163,7 @@ async function selectAdapter(create: DawnCreate, prefer: AdapterPath | undefined
     // Dawn's GL backend reads EGL_PLATFORM; surfaceless needs no display server.
     process.env.EGL_PLATFORM ??= 'surfaceless';
     try {
-      const gpu = create(['backend=opengles']);
+      const gpu = dawnInstance(create, 'backend=opengles');
       const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
       if (adapter) return { gpu, adapter, path: 'opengles', backend: 'opengles' };
       attempts.push('opengles: none');
@@ -273,7 +303,7 @@ export async function createGpu(options: GpuOptions = {}): Promise<GpuContext> {
       setState('destroyed');
       device.destroy();
       cache = new Map();
-      // Node does not exit while the object from create() is referenced.
+      // Only this context lets go: the Dawn instance stays referenced in dawnInstances.
       selected = null;
     },
   };

@@ -19,8 +19,8 @@ export interface TfWebgpuBackend {
 }
 
 // tfjs-backend-webgpu checks `navigator.gpu` when it is imported (to register a backend that
-// makes its own device) and in its constructor. Node 20 has no navigator, and a global
-// reference to the Dawn instance would keep Node from exiting, so define it only meanwhile.
+// makes its own device) and in its constructor. Node 20 has no navigator: define it only
+// meanwhile and leave the global object as Node made it.
 function withNavigatorGpu<T>(gpu: GPU, make: () => T): T {
   const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
