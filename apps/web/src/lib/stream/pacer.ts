@@ -1,0 +1,112 @@
+// When to send the next frame. Frames are never queued in the browser: the capture loop asks
+// `ready()` and, when it says yes, encodes and sends the frame it has now (the latest one);
+// frames captured meanwhile are only shown, not sent. The send interval follows the measured
+// round trip and the server's own processing time, so a slow link or a busy server gets fewer
+// frames instead of a growing backlog:
+//
+//   interval = max(1000 / maxFps, service time, round trip / maxInFlight) · penalty
+//
+// `maxInFlight` frames may be unanswered at once, which hides network latency without queueing
+// on the server when it is the bottleneck (the service-time term). The penalty grows when the
+// server reports dropped frames or rate-limits us and shrinks back with every clean result.
+
+export interface PacerOptions {
+  /** Cap on frames sent per second (the user's setting and the server's limit, whichever is lower). */
+  maxFps: number;
+  /** Frames sent and not yet answered, at most. */
+  maxInFlight: number;
+  /** An unanswered frame older than this counts as lost (so a lost message cannot stall sending). */
+  timeoutMs: number;
+}
+
+export const DEFAULT_PACER: PacerOptions = { maxFps: 30, maxInFlight: 2, timeoutMs: 5000 };
+
+const EMA = 0.2;
+const MAX_PENALTY = 16;
+
+export interface Answer {
+  /** Round trip of the answered frame, ms. */
+  rttMs: number;
+  /** Earlier frames still unanswered: the server dropped them (results come in order). */
+  skipped: number[];
+}
+
+export class FramePacer {
+  private readonly inFlight = new Map<number, number>();
+  /** When the next frame may go: a schedule, so camera-frame quantisation doesn't lower the rate. */
+  private nextDue = Number.NEGATIVE_INFINITY;
+  private rttEma = 0;
+  private serviceEma = 0;
+  private penalty = 1;
+
+  constructor(public options: PacerOptions = DEFAULT_PACER) {}
+
+  /** Milliseconds between sends at the current estimates. */
+  get intervalMs(): number {
+    const floor = 1000 / Math.max(this.options.maxFps, 0.1);
+    return (
+      Math.max(floor, this.serviceEma, this.rttEma / Math.max(1, this.options.maxInFlight)) * this.penalty
+    );
+  }
+
+  /** The round-trip estimate (EMA), 0 before the first result. */
+  get roundTripMs(): number {
+    return this.rttEma;
+  }
+
+  get waiting(): number {
+    return this.inFlight.size;
+  }
+
+  /** Whether a frame captured now should be sent. Expires frames unanswered for too long. */
+  ready(now: number): boolean {
+    for (const [id, sentAt] of this.inFlight)
+      if (now - sentAt > this.options.timeoutMs) this.inFlight.delete(id);
+    return this.inFlight.size < this.options.maxInFlight && now >= this.nextDue;
+  }
+
+  sent(frameId: number, now: number): void {
+    this.inFlight.set(frameId, now);
+    // A frame sent a little after its due time keeps the schedule (the camera only offers
+    // frames every 1/fps); one sent long after (waiting for answers, no face) restarts it.
+    const interval = this.intervalMs;
+    const base = Number.isFinite(this.nextDue) ? Math.max(this.nextDue, now - interval / 2) : now;
+    this.nextDue = base + interval;
+  }
+
+  /**
+   * A result for frameId arrived. `serviceMs` is the server's own time on it, excluding the
+   * time it waited in our queue there. Undefined when the frame is not one we wait for.
+   */
+  answered(frameId: number, now: number, serviceMs: number, droppedByServer: number): Answer | undefined {
+    const sentAt = this.inFlight.get(frameId);
+    if (sentAt === undefined) return undefined;
+    this.inFlight.delete(frameId);
+    const skipped: number[] = [];
+    for (const [id, at] of this.inFlight) {
+      if (at <= sentAt) {
+        skipped.push(id);
+        this.inFlight.delete(id);
+      }
+    }
+    const rttMs = now - sentAt;
+    this.rttEma = this.rttEma === 0 ? rttMs : this.rttEma + EMA * (rttMs - this.rttEma);
+    this.serviceEma =
+      this.serviceEma === 0 ? serviceMs : this.serviceEma + EMA * (serviceMs - this.serviceEma);
+    if (droppedByServer > 0) this.penalty = Math.min(MAX_PENALTY, this.penalty * 1.5);
+    else this.penalty = Math.max(1, this.penalty * 0.95);
+    return { rttMs, skipped };
+  }
+
+  /** The server answered frameId with an error instead of a result. */
+  failed(frameId: number, rateLimited: boolean): void {
+    this.inFlight.delete(frameId);
+    if (rateLimited) this.penalty = Math.min(MAX_PENALTY, this.penalty * 2);
+  }
+
+  /** A new session: nothing is in flight any more; the estimates stay as a starting point. */
+  reset(): void {
+    this.inFlight.clear();
+    this.nextDue = Number.NEGATIVE_INFINITY;
+  }
+}
