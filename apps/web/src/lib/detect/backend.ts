@@ -82,7 +82,8 @@ export async function probeWebGpu(): Promise<GpuProbe> {
   try {
     const adapter = await gpu.requestAdapter();
     if (!adapter) return { backend: 'webgpu', available: false, software: false, description: 'no adapter' };
-    const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+    // adapter.info is recent (Chromium 114, Firefox 127): older browsers have none.
+    const info = (adapter.info ?? {}) as Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean };
     const fallback =
       info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
     const description =

@@ -21,7 +21,8 @@ export interface PacerOptions {
 
 export const DEFAULT_PACER: PacerOptions = { maxFps: 30, maxInFlight: 2, timeoutMs: 5000 };
 
-const EMA = 0.2;
+/** Round trips and service times are the median of this many recent results (robust to a GC pause). */
+const WINDOW = 15;
 const MAX_PENALTY = 16;
 
 export interface Answer {
@@ -35,8 +36,8 @@ export class FramePacer {
   private readonly inFlight = new Map<number, number>();
   /** When the next frame may go: a schedule, so camera-frame quantisation doesn't lower the rate. */
   private nextDue = Number.NEGATIVE_INFINITY;
-  private rttEma = 0;
-  private serviceEma = 0;
+  private readonly rtts: number[] = [];
+  private readonly services: number[] = [];
   private penalty = 1;
 
   constructor(public options: PacerOptions = DEFAULT_PACER) {}
@@ -44,14 +45,13 @@ export class FramePacer {
   /** Milliseconds between sends at the current estimates. */
   get intervalMs(): number {
     const floor = 1000 / Math.max(this.options.maxFps, 0.1);
-    return (
-      Math.max(floor, this.serviceEma, this.rttEma / Math.max(1, this.options.maxInFlight)) * this.penalty
-    );
+    const perFrame = median(this.rtts) / Math.max(1, this.options.maxInFlight);
+    return Math.max(floor, median(this.services), perFrame) * this.penalty;
   }
 
-  /** The round-trip estimate (EMA), 0 before the first result. */
+  /** The round-trip estimate (median of the recent ones), 0 before the first result. */
   get roundTripMs(): number {
-    return this.rttEma;
+    return median(this.rtts);
   }
 
   get waiting(): number {
@@ -60,8 +60,9 @@ export class FramePacer {
 
   /** Whether a frame captured now should be sent. Expires frames unanswered for too long. */
   ready(now: number): boolean {
-    for (const [id, sentAt] of this.inFlight)
+    for (const [id, sentAt] of this.inFlight) {
       if (now - sentAt > this.options.timeoutMs) this.inFlight.delete(id);
+    }
     return this.inFlight.size < this.options.maxInFlight && now >= this.nextDue;
   }
 
@@ -90,9 +91,8 @@ export class FramePacer {
       }
     }
     const rttMs = now - sentAt;
-    this.rttEma = this.rttEma === 0 ? rttMs : this.rttEma + EMA * (rttMs - this.rttEma);
-    this.serviceEma =
-      this.serviceEma === 0 ? serviceMs : this.serviceEma + EMA * (serviceMs - this.serviceEma);
+    push(this.rtts, rttMs);
+    push(this.services, serviceMs);
     if (droppedByServer > 0) this.penalty = Math.min(MAX_PENALTY, this.penalty * 1.5);
     else this.penalty = Math.max(1, this.penalty * 0.95);
     return { rttMs, skipped };
@@ -109,4 +109,16 @@ export class FramePacer {
     this.inFlight.clear();
     this.nextDue = Number.NEGATIVE_INFINITY;
   }
+}
+
+function push(window: number[], value: number): void {
+  window.push(value);
+  if (window.length > WINDOW) window.shift();
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

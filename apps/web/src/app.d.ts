@@ -1,0 +1,7 @@
+/// <reference types="@webgpu/types" />
+// See https://svelte.dev/docs/kit/types#app.d.ts
+declare global {
+  namespace App {}
+}
+
+export {};

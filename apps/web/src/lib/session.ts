@@ -1,0 +1,546 @@
+// The live loop, one frame's journey in the browser: camera frame → face detection → tracking
+// → crops encoded in the worker → frame sent over the stream (when the pacer says so) →
+// result → per-face probabilities, smoothing, timeline. Framework-free: the page subscribes to
+// `onView` and renders what it gets.
+import type { ErrorMessage, ResultMessage, WelcomeMessage } from '@affect/protocol';
+import { openCamera, isCameraError } from './capture/camera.ts';
+import { cropRegion, encodedSide } from './crop/crop.ts';
+import type { LiveSettings } from './settings.ts';
+import type { Detection } from './detect/blazeface.ts';
+import type { TfBackendName } from './detect/backend.ts';
+import type { BrowserDetector } from './detect/runtime.ts';
+import { CropEncoder } from './encode/encoder.ts';
+import type { CropFormat } from './encode/format.ts';
+import type { Box, FrameSize } from './geometry.ts';
+import { RateMeter, RollingPercentiles } from './stats/rolling.ts';
+import { StreamConnection, type ConnectionState } from './stream/connection.ts';
+import { DEFAULT_PACER, FramePacer } from './stream/pacer.ts';
+import {
+  DEFAULT_TAU_MS,
+  FaceBook,
+  labelOf,
+  type FaceProbs,
+  type FaceState,
+  type TimelinePoint,
+} from './track/faces.ts';
+import { DEFAULT_TRACKER, FaceTracker } from './track/tracker.ts';
+
+export interface LiveFace {
+  id: number;
+  box: Box;
+  /** Detector confidence. */
+  score: number;
+  /** Frames since the detector last saw it (0 = in this frame). */
+  missed: number;
+  state: FaceState | undefined;
+  /** The probabilities shown: smoothed or raw, per the settings. */
+  shown: FaceProbs | undefined;
+  label: string;
+  confidence: number;
+}
+
+export interface ServerTimingsP50 {
+  queue: number;
+  decode: number;
+  preprocess: number;
+  inference: number;
+  total: number;
+}
+
+export interface HudStats {
+  cameraFps: number;
+  detectFps: number;
+  detectMsP50: number;
+  sentFps: number;
+  resultFps: number;
+  rttP50: number;
+  rttP95: number;
+  server: ServerTimingsP50;
+  batchSize: number;
+  framesSent: number;
+  results: number;
+  /** Frames the server dropped unprocessed (latest wins), as it reported. */
+  droppedByServer: number;
+  /** Frames never answered (connection lost, timed out). */
+  unanswered: number;
+  lostMessages: number;
+  errors: number;
+  sendIntervalMs: number;
+  inFlight: number;
+  facesNow: number;
+}
+
+export type CameraStatus =
+  | { kind: 'off' }
+  | { kind: 'starting' }
+  | { kind: 'on'; label: string; width: number; height: number }
+  | { kind: 'error'; message: string };
+
+export type DetectorStatus =
+  | { kind: 'loading'; step: string }
+  | { kind: 'ready'; backend: TfBackendName; reason: string; detail: string }
+  | { kind: 'error'; message: string };
+
+export interface LiveView {
+  camera: CameraStatus;
+  detector: DetectorStatus;
+  connection: ConnectionState;
+  welcome: WelcomeMessage | undefined;
+  frame: FrameSize | undefined;
+  faces: LiveFace[];
+  /** The face the timeline follows. */
+  selectedId: number | undefined;
+  timeline: TimelinePoint[];
+  hud: HudStats;
+  /** The latest error from the server or the pipeline, for the status line. */
+  lastError: string | undefined;
+  cropFormat: CropFormat;
+}
+
+interface SentFrame {
+  trackIds: number[];
+}
+
+export interface SessionDeps {
+  startDetector(force: TfBackendName | undefined, progress: (line: string) => void): Promise<BrowserDetector>;
+}
+
+export class LiveSession {
+  private readonly tracker = new FaceTracker(DEFAULT_TRACKER);
+  private readonly book = new FaceBook(DEFAULT_TAU_MS);
+  private readonly pacer = new FramePacer({ ...DEFAULT_PACER });
+  private readonly connection: StreamConnection;
+  private encoder: CropEncoder | undefined;
+  private detector: BrowserDetector | undefined;
+  private stream: MediaStream | undefined;
+  private video: HTMLVideoElement | undefined;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private nextFrameId = 0;
+  private readonly sent = new Map<number, SentFrame>();
+  private detections: { det: Detection; id: number }[] = [];
+  private frame: FrameSize | undefined;
+  private selected: number | undefined;
+  private camera: CameraStatus = { kind: 'off' };
+  private detectorStatus: DetectorStatus = { kind: 'loading', step: 'starting' };
+  private lastError: string | undefined;
+  private emitScheduled = false;
+  private listeners = new Set<(view: LiveView) => void>();
+
+  private readonly cameraRate = new RateMeter();
+  private readonly detectRate = new RateMeter();
+  private readonly sentRate = new RateMeter();
+  private readonly resultRate = new RateMeter();
+  private readonly detectMs = new RollingPercentiles(100);
+  private readonly rtt = new RollingPercentiles(200);
+  private readonly server = {
+    queue: new RollingPercentiles(100),
+    decode: new RollingPercentiles(100),
+    preprocess: new RollingPercentiles(100),
+    inference: new RollingPercentiles(100),
+    total: new RollingPercentiles(100),
+  };
+  private counts = {
+    framesSent: 0,
+    results: 0,
+    droppedByServer: 0,
+    unanswered: 0,
+    lostMessages: 0,
+    errors: 0,
+    batchSize: 0,
+  };
+
+  constructor(
+    streamUrl: string,
+    public settings: LiveSettings,
+    private readonly deps: SessionDeps,
+  ) {
+    this.connection = new StreamConnection(streamUrl, {
+      state: (s) => this.onConnection(s),
+      result: (r) => this.onResult(r),
+      error: (e) => this.onServerError(e),
+    });
+  }
+
+  get streamUrl(): string {
+    return this.connection.url;
+  }
+
+  onView(listener: (view: LiveView) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.view());
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Connects to the server and loads the detector; the camera starts with startCamera(). */
+  async start(forceBackend?: TfBackendName): Promise<void> {
+    this.connection.start();
+    this.encoder ??= CropEncoder.start();
+    await this.loadDetector(forceBackend);
+  }
+
+  async loadDetector(forceBackend?: TfBackendName): Promise<void> {
+    const wasRunning = this.running;
+    if (wasRunning) await this.stopLoop();
+    this.detector?.dispose();
+    this.detector = undefined;
+    this.detectorStatus = { kind: 'loading', step: 'starting' };
+    this.emit();
+    try {
+      this.detector = await this.deps.startDetector(forceBackend, (step) => {
+        this.detectorStatus = { kind: 'loading', step };
+        this.emit();
+      });
+      const { choice, backendDetail } = this.detector;
+      this.detectorStatus = {
+        kind: 'ready',
+        backend: choice.backend,
+        reason: choice.reason,
+        detail: backendDetail,
+      };
+    } catch (err) {
+      this.detectorStatus = {
+        kind: 'error',
+        message: `The face detector failed to start: ${(err as Error).message}`,
+      };
+    }
+    this.emit();
+    if (wasRunning || this.stream) this.startLoop();
+  }
+
+  /** Opens the camera into `video` and starts the live loop. */
+  async startCamera(video: HTMLVideoElement, deviceId?: string): Promise<void> {
+    this.stopCamera();
+    this.camera = { kind: 'starting' };
+    this.emit();
+    try {
+      this.stream = await openCamera(deviceId);
+    } catch (err) {
+      this.camera = { kind: 'error', message: isCameraError(err) ? err.message : String(err) };
+      this.emit();
+      return;
+    }
+    video.srcObject = this.stream;
+    video.muted = true;
+    video.playsInline = true;
+    await video.play().catch(() => {});
+    const track = this.stream.getVideoTracks()[0];
+    const s = track?.getSettings();
+    this.camera = {
+      kind: 'on',
+      label: track?.label ?? 'camera',
+      width: s?.width ?? video.videoWidth,
+      height: s?.height ?? video.videoHeight,
+    };
+    this.video = video;
+    this.countCameraFrames(video);
+    this.startLoop();
+    this.emit();
+  }
+
+  stopCamera(): void {
+    void this.stopLoop();
+    for (const t of this.stream?.getTracks() ?? []) t.stop();
+    this.stream = undefined;
+    if (this.video) this.video.srcObject = null;
+    this.video = undefined;
+    this.camera = { kind: 'off' };
+    this.detections = [];
+    this.tracker.reset();
+    this.book.clear();
+    this.emit();
+  }
+
+  /** The deviceId of the open camera, when one is open. */
+  get cameraDeviceId(): string | undefined {
+    return this.stream?.getVideoTracks()[0]?.getSettings().deviceId;
+  }
+
+  select(trackId: number | undefined): void {
+    this.selected = trackId;
+    this.emit();
+  }
+
+  applySettings(settings: LiveSettings): void {
+    this.settings = settings;
+    this.book.tauMs = settings.tauMs;
+    this.pacer.options = { ...this.pacer.options, maxFps: this.maxFps() };
+    this.emit();
+  }
+
+  dispose(): void {
+    this.stopCamera();
+    this.connection.stop('page closed');
+    this.encoder?.dispose();
+    this.encoder = undefined;
+    this.detector?.dispose();
+    this.detector = undefined;
+    this.listeners.clear();
+  }
+
+  // ── the loop ─────────────────────────────────────────────────────────────────────────
+
+  private startLoop(): void {
+    if (this.running || !this.video || !this.detector) return;
+    this.running = true;
+    this.loopDone = this.loop(this.video);
+  }
+
+  private async stopLoop(): Promise<void> {
+    this.running = false;
+    await this.loopDone;
+  }
+
+  private async loop(video: HTMLVideoElement): Promise<void> {
+    let lastTime = -1;
+    while (this.running) {
+      await nextFrame(video);
+      if (!this.running) break;
+      if (video.readyState < 2 || video.videoWidth === 0 || video.currentTime === lastTime) continue;
+      lastTime = video.currentTime;
+      try {
+        await this.processFrame(video);
+      } catch (err) {
+        this.lastError = `frame failed: ${(err as Error).message}`;
+        this.emit();
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  private async processFrame(video: HTMLVideoElement): Promise<void> {
+    const detector = this.detector;
+    if (!detector) return;
+    const capturedAt = performance.now();
+    const bitmap = await createImageBitmap(video);
+    let handedOff = false;
+    try {
+      const frame = { width: bitmap.width, height: bitmap.height };
+      const t0 = performance.now();
+      const found = await detector.detect(bitmap);
+      if (!this.running) return; // stopped meanwhile: leave the cleared state alone
+      const now = performance.now();
+      this.detectMs.add(now - t0);
+      this.detectRate.tick(now);
+      const ids = this.tracker.update(
+        found.map((d) => d.box),
+        now,
+      );
+      this.book.keepOnly(new Set(this.tracker.tracks.map((t) => t.id)));
+      this.frame = frame;
+      this.detections = found.map((det, i) => ({ det, id: ids[i] }));
+      if (
+        found.length > 0 &&
+        this.connection.welcome &&
+        this.encoder &&
+        !this.encoder.busy &&
+        this.pacer.ready(now)
+      ) {
+        handedOff = true;
+        void this.send(bitmap, frame, capturedAt);
+      }
+      this.emit();
+    } finally {
+      if (!handedOff) bitmap.close();
+    }
+  }
+
+  private async send(bitmap: ImageBitmap, frame: FrameSize, capturedAt: number): Promise<void> {
+    const welcome = this.connection.welcome;
+    const encoder = this.encoder;
+    if (!welcome || !encoder) {
+      bitmap.close();
+      return;
+    }
+    // Largest faces first when there are more than the server takes.
+    const chosen = [...this.detections]
+      .sort((a, b) => b.det.box.w * b.det.box.h - a.det.box.w * a.det.box.h)
+      .slice(0, welcome.limits.maxFacesPerFrame);
+    const regions = chosen.map(({ det }) => cropRegion(det.box, frame, this.settings.margin));
+    const maxSide = Math.min(this.settings.cropSide, welcome.limits.maxCropSide);
+    const jobs = regions.map((region) => ({ region, side: encodedSide(region, maxSide) }));
+    const encoded = await encoder.encode(bitmap, jobs, this.settings.format, this.settings.quality);
+    if (!encoded.ok) {
+      this.lastError = `encoding failed: ${encoded.error}`;
+      return;
+    }
+    if (encoded.format !== this.settings.format) {
+      this.settings = { ...this.settings, format: encoded.format };
+      this.lastError = `this browser cannot encode ${this.settings.format}; using ${encoded.format}`;
+    }
+    const frameId = this.nextFrameId++;
+    const ok = this.connection.sendFrame({
+      frameId,
+      capturedAt: performance.timeOrigin + capturedAt,
+      faces: encoded.crops.map((crop, i) => ({ crop, box: regions[i] })),
+    });
+    if (!ok) return;
+    const now = performance.now();
+    this.pacer.sent(frameId, now);
+    this.sent.set(frameId, { trackIds: chosen.map((c) => c.id) });
+    this.sentRate.tick(now);
+    this.counts.framesSent++;
+  }
+
+  // ── server messages ──────────────────────────────────────────────────────────────────
+
+  private onConnection(state: ConnectionState): void {
+    if (state.kind !== 'open') {
+      this.counts.unanswered += this.sent.size;
+      this.sent.clear();
+      this.pacer.reset();
+    } else {
+      this.pacer.options = { ...this.pacer.options, maxFps: this.maxFps() };
+    }
+    this.emit();
+  }
+
+  private onResult(r: ResultMessage): void {
+    const now = performance.now();
+    const answer = this.pacer.answered(
+      r.frameId,
+      now,
+      Math.max(0, r.timings.total - r.timings.queue),
+      r.dropped,
+    );
+    const sent = this.sent.get(r.frameId);
+    this.sent.delete(r.frameId);
+    for (const id of answer?.skipped ?? []) this.sent.delete(id);
+    if (!answer || !sent) return;
+    this.rtt.add(answer.rttMs);
+    this.resultRate.tick(now);
+    for (const k of ['queue', 'decode', 'preprocess', 'inference', 'total'] as const)
+      this.server[k].add(r.timings[k]);
+    this.counts.results++;
+    this.counts.droppedByServer += r.dropped;
+    this.counts.lostMessages += r.lostMessages;
+    this.counts.batchSize = r.batchSize;
+    const live = new Set(this.tracker.tracks.map((t) => t.id));
+    r.faces.forEach((face, i) => {
+      const id = sent.trackIds[i];
+      if (id !== undefined && live.has(id)) this.book.onResult(id, face, now);
+    });
+    this.emit();
+  }
+
+  private onServerError(e: ErrorMessage): void {
+    this.counts.errors++;
+    this.lastError = `server: ${e.code}: ${e.message}`;
+    if (e.frameId !== undefined) {
+      this.pacer.failed(e.frameId, e.code === 'rate-limited');
+      this.sent.delete(e.frameId);
+    }
+    this.emit();
+  }
+
+  // ── view ─────────────────────────────────────────────────────────────────────────────
+
+  private maxFps(): number {
+    const limit = this.connection.welcome?.limits.maxFps ?? Number.POSITIVE_INFINITY;
+    // Stay a little under the server's sustained limit so bursts never trip it.
+    return Math.min(this.settings.maxFps, limit * 0.9);
+  }
+
+  private countCameraFrames(video: HTMLVideoElement): void {
+    const tick = () => {
+      if (this.video !== video) return;
+      this.cameraRate.tick(performance.now());
+      schedule();
+    };
+    const schedule = () =>
+      'requestVideoFrameCallback' in video
+        ? video.requestVideoFrameCallback(tick)
+        : requestAnimationFrame(tick);
+    schedule();
+  }
+
+  private emit(): void {
+    if (this.emitScheduled || this.listeners.size === 0) return;
+    this.emitScheduled = true;
+    const run = () => {
+      this.emitScheduled = false;
+      const view = this.view();
+      for (const l of this.listeners) l(view);
+    };
+    if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible')
+      requestAnimationFrame(run);
+    else setTimeout(run, 50);
+  }
+
+  view(): LiveView {
+    const now = performance.now();
+    const classes = this.connection.welcome?.classes ?? [];
+    const faces: LiveFace[] = this.tracker.tracks
+      .map((t) => {
+        const det = this.detections.find((d) => d.id === t.id);
+        const state = this.book.get(t.id);
+        const shown = state ? (this.settings.smoothing ? state.smoothed : state.raw) : undefined;
+        const { label, confidence } = shown ? labelOf(shown.ensemble, classes) : { label: '', confidence: 0 };
+        return {
+          id: t.id,
+          box: t.box,
+          score: det?.det.score ?? 0,
+          missed: t.missed,
+          state,
+          shown,
+          label,
+          confidence,
+        };
+      })
+      .sort((a, b) => a.id - b.id);
+    const selectedId =
+      this.selected !== undefined && faces.some((f) => f.id === this.selected)
+        ? this.selected
+        : faces.find((f) => f.state)?.id;
+    const q = (p: RollingPercentiles) => p.quantile(0.5);
+    return {
+      camera: this.camera,
+      detector: this.detectorStatus,
+      connection: this.connection.state,
+      welcome: this.connection.welcome,
+      frame: this.frame,
+      faces,
+      selectedId,
+      timeline: selectedId !== undefined ? [...(this.book.get(selectedId)?.history ?? [])] : [],
+      lastError: this.lastError,
+      cropFormat: this.settings.format,
+      hud: {
+        cameraFps: this.cameraRate.rate(now),
+        detectFps: this.detectRate.rate(now),
+        detectMsP50: q(this.detectMs),
+        sentFps: this.sentRate.rate(now),
+        resultFps: this.resultRate.rate(now),
+        rttP50: this.rtt.quantile(0.5),
+        rttP95: this.rtt.quantile(0.95),
+        server: {
+          queue: q(this.server.queue),
+          decode: q(this.server.decode),
+          preprocess: q(this.server.preprocess),
+          inference: q(this.server.inference),
+          total: q(this.server.total),
+        },
+        ...this.counts,
+        sendIntervalMs: this.pacer.intervalMs,
+        inFlight: this.pacer.waiting,
+        facesNow: this.detections.length,
+      },
+    };
+  }
+}
+
+/**
+ * Resolves at the next decoded video frame (or animation frame where that API is missing), or
+ * after 250 ms: a paused or detached video delivers no frame, and the loop must still see that
+ * it was stopped.
+ */
+function nextFrame(video: HTMLVideoElement): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 250);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(done);
+    else requestAnimationFrame(done);
+  });
+}
