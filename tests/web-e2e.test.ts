@@ -1,0 +1,268 @@
+// The web client end to end, as a user runs it: the real stream server and the production
+// build of the web app, opened in headless Chromium (Debian's, driven by playwright-core) whose
+// fake camera plays franck.mp4. Asserts that faces are detected in the browser, crops go to the
+// server, results come back and the overlays, bars, timeline and HUD render; that the page
+// reconnects by itself when the server restarts; and that the model page renders the report.
+// Saves a screenshot and the measured rates under test-results/.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { repoRoot } from '@affect/fer';
+import { hasFfmpeg, requireModels, requireOrSkip, VIDEO } from './support/stream.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ready =
+  requireModels() !== undefined &&
+  requireOrSkip(existsSync(VIDEO) && hasFfmpeg(), `franck.mp4 or ffmpeg missing (${VIDEO})`) &&
+  requireOrSkip(
+    existsSync(CHROMIUM),
+    `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+  );
+
+const root = repoRoot();
+const results = join(root, 'test-results');
+
+interface Service {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Starts a node process in its own process group and waits for `readyLine` in its output. */
+async function startService(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyLine: RegExp,
+  timeoutMs: number,
+): Promise<Service> {
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + timeoutMs;
+  while (!readyLine.test(out)) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      stopService({ child, output: () => out });
+      throw new Error(`${args.join(' ')} did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => out };
+}
+
+function stopService(s: Service | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (s?.child.pid && s.child.exitCode === null && s.child.signalCode === null) {
+    try {
+      process.kill(-s.child.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function exited(s: Service): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  await new Promise((r) => s.child.once('exit', r));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function startStreamServer(port: number): Promise<Service> {
+  return startService(
+    ['bin/run-ts.mjs', 'apps/stream-server/src/main.ts', '--host', '127.0.0.1', '--port', String(port)],
+    {},
+    /ensemble\s/,
+    120_000,
+  );
+}
+
+async function numberAttr(page: Page, testId: string, attr: string): Promise<number> {
+  return Number(await page.getByTestId(testId).getAttribute(attr));
+}
+
+describe.skipIf(!ready)('web client in headless Chromium', () => {
+  let work: string;
+  let server: Service | undefined;
+  let web: Service | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let streamPort: number;
+  let webUrl: string;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'affect-web-e2e-'));
+    mkdirSync(results, { recursive: true });
+    // The fake camera: 8 s of franck.mp4 at 320x256 as y4m (Chromium loops it).
+    const y4m = join(work, 'franck.y4m');
+    execFileSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-t',
+      '8',
+      '-i',
+      VIDEO,
+      '-vf',
+      'scale=320:256',
+      '-pix_fmt',
+      'yuv420p',
+      y4m,
+    ]);
+
+    streamPort = await freePort();
+    server = await startStreamServer(streamPort);
+    const webPort = await freePort();
+    // Builds the app first when its build is missing or stale (a fresh clone: ~10-60 s).
+    web = await startService(
+      ['apps/web/scripts/serve.mjs'],
+      {
+        WEB_HOST: '127.0.0.1',
+        WEB_PORT: String(webPort),
+        AFFECT_STREAM_URL: `ws://127.0.0.1:${streamPort}/ws`,
+      },
+      /Listening on/,
+      400_000,
+    );
+    webUrl = `http://127.0.0.1:${webPort}`;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--enable-unsafe-webgpu',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${y4m}`,
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => console.warn(`page error: ${e.message}`));
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    stopService(web);
+    stopService(server);
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('detects the face, streams crops, shows live labels, bars, timeline and HUD', async () => {
+    await page.goto(webUrl);
+    // With the fake-UI flag the camera permission is granted, so the page may start it by itself.
+    const start = page.locator('.camera-off button', { hasText: 'Start camera' });
+    await page
+      .getByTestId('connection')
+      .and(page.locator('[data-state="open"]'))
+      .waitFor({ timeout: 60_000 });
+    if (await start.isVisible()) await start.click();
+
+    // The detector's backend is chosen and shown, with why.
+    const backend = page.getByTestId('detector-backend');
+    await expect
+      .poll(() => backend.getAttribute('data-backend'), { timeout: 120_000 })
+      .toMatch(/^(wasm|webgl|webgpu)$/);
+    expect(await backend.innerText()).toMatch(/(only candidate|fastest of) \(?\w+ [\d.]+ ms/);
+
+    // Results arrive and the overlay labels the face with one of the server's classes.
+    await expect
+      .poll(() => numberAttr(page, 'result-fps', 'data-count'), { timeout: 120_000 })
+      .toBeGreaterThan(10);
+    const face = page.locator('svg.overlay g.face').first();
+    await expect
+      .poll(() => face.getAttribute('data-label'), { timeout: 30_000 })
+      .toMatch(/^(happy|sad|surprise|neutral)$/);
+    const box = await face.locator('rect').boundingBox();
+    expect(box!.width).toBeGreaterThan(50); // his face fills about half the frame height
+
+    // Per-face bars: ensemble + each model the server announced, for each class.
+    const models = (await page.getByTestId('server-backend').innerText())
+      .match(/models ([\w, ]+) ·/)![1]
+      .split(', ');
+    expect(models.length).toBeGreaterThan(0);
+    const card = page.locator('.card').first();
+    expect(await card.locator('thead th').allInnerTexts()).toEqual(['Class', 'Ensemble', ...models]);
+    expect(await card.getByTestId('bar').count()).toBe(4 * (1 + models.length));
+    expect(Number(await page.locator('figure.timeline svg').getAttribute('data-points'))).toBeGreaterThan(2);
+    expect(await page.getByTestId('server-backend').innerText()).toMatch(/^(wasm|webgpu) · models/);
+
+    // Measure over 15 s of steady streaming.
+    const t0 = Date.now();
+    const results0 = await numberAttr(page, 'result-fps', 'data-count');
+    await page.waitForTimeout(15_000);
+    const seconds = (Date.now() - t0) / 1000;
+    const measured = {
+      resultsPerSecond: ((await numberAttr(page, 'result-fps', 'data-count')) - results0) / seconds,
+      cameraFps: await numberAttr(page, 'camera-fps', 'data-value'),
+      detectFps: await numberAttr(page, 'detect-fps', 'data-value'),
+      roundTripP50Ms: await numberAttr(page, 'rtt', 'data-p50'),
+      roundTripP95Ms: await numberAttr(page, 'rtt', 'data-p95'),
+      droppedByServer: await numberAttr(page, 'dropped', 'data-server'),
+      detectorBackend: await backend.getAttribute('data-backend'),
+      serverTimings: await page.getByTestId('server-timings').innerText(),
+    };
+    await page.screenshot({ path: join(results, 'web-e2e.png'), fullPage: true });
+    writeFileSync(
+      join(results, 'web-e2e.json'),
+      `${JSON.stringify({ measuredAt: new Date().toISOString(), seconds, ...measured }, null, 2)}\n`,
+    );
+    console.log(`web e2e (headless Chromium, ${seconds.toFixed(1)} s): ${JSON.stringify(measured)}`);
+    expect(measured.resultsPerSecond).toBeGreaterThan(1);
+    expect(measured.roundTripP50Ms).toBeGreaterThan(0);
+    expect(measured.roundTripP95Ms).toBeGreaterThanOrEqual(measured.roundTripP50Ms);
+  }, 400_000);
+
+  test('reconnects by itself when the stream server restarts', async () => {
+    const connection = page.getByTestId('connection');
+    stopService(server, 'SIGTERM');
+    await exited(server!);
+    await expect
+      .poll(() => connection.getAttribute('data-state'), { timeout: 30_000 })
+      .toMatch(/^(waiting|connecting)$/);
+    expect(await connection.innerText()).toMatch(/retrying in \d+ s|Reconnecting/);
+    server = await startStreamServer(streamPort);
+    await expect.poll(() => connection.getAttribute('data-state'), { timeout: 60_000 }).toBe('open');
+    const before = await numberAttr(page, 'result-fps', 'data-count');
+    await expect
+      .poll(() => numberAttr(page, 'result-fps', 'data-count'), { timeout: 60_000 })
+      .toBeGreaterThan(before + 5);
+  }, 300_000);
+
+  test('the model page renders models/REPORT.md with its figures', async () => {
+    await page.goto(`${webUrl}/models`);
+    if (existsSync(join(root, 'models/REPORT.md'))) {
+      expect(await page.locator('h1').first().innerText()).toMatch(/report/i);
+      expect(await page.locator('article table').count()).toBeGreaterThan(0);
+      const images = page.locator('article img');
+      expect(await images.count()).toBeGreaterThan(0);
+      await expect
+        .poll(() => images.evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)))
+        .toBe(true);
+    } else {
+      expect(await page.locator('h1').first().innerText()).toBe('No report yet');
+    }
+  }, 60_000);
+});
