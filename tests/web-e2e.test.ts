@@ -172,13 +172,21 @@ describe.skipIf(!ready)('web client in headless Chromium', () => {
 
   test('detects the face, streams crops, shows live labels, bars, timeline and HUD', async () => {
     await page.goto(webUrl);
-    // With the fake-UI flag the camera permission is granted, so the page may start it by itself.
-    const start = page.locator('.camera-off button', { hasText: 'Start camera' });
+    // With the fake-UI flag the camera permission counts as granted, so the page may start the
+    // camera by itself; otherwise (or if that has not happened yet) press the button.
     await page
       .getByTestId('connection')
       .and(page.locator('[data-state="open"]'))
       .waitFor({ timeout: 60_000 });
-    if (await start.isVisible()) await start.click();
+    const cameraState = () => page.locator('[data-camera]').getAttribute('data-camera');
+    await page.waitForTimeout(1000);
+    if ((await cameraState()) === 'off') {
+      await page
+        .locator('.camera-off button', { hasText: 'Start camera' })
+        .click({ timeout: 5000 })
+        .catch(() => {}); // it started by itself meanwhile
+    }
+    await expect.poll(cameraState, { timeout: 30_000 }).toBe('on');
 
     // The detector's backend is chosen and shown, with why.
     const backend = page.getByTestId('detector-backend');

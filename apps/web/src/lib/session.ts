@@ -1,15 +1,13 @@
-// The live loop, one frame's journey in the browser: camera frame → face detection → tracking
-// → crops encoded in the worker → frame sent over the stream (when the pacer says so) →
-// result → per-face probabilities, smoothing, timeline. Framework-free: the page subscribes to
-// `onView` and renders what it gets.
+// The live loop, one frame's journey in the browser: camera frame → face detection and, when
+// the pacer says a frame may go, crop encoding (both in the vision worker) → tracking → frame
+// sent over the stream → result → per-face probabilities, smoothing, timeline. The main thread
+// only moves frames and messages. Framework-free: the page subscribes to `onView`.
 import type { ErrorMessage, ResultMessage, WelcomeMessage } from '@affect/protocol';
 import { openCamera, isCameraError } from './capture/camera.ts';
-import { cropRegion, encodedSide } from './crop/crop.ts';
 import type { LiveSettings } from './settings.ts';
 import type { Detection } from './detect/blazeface.ts';
 import type { TfBackendName } from './detect/backend.ts';
-import type { BrowserDetector } from './detect/runtime.ts';
-import { CropEncoder } from './encode/encoder.ts';
+import type { EncodedFaces, VisionClient } from './detect/vision.ts';
 import type { CropFormat } from './encode/format.ts';
 import type { Box, FrameSize } from './geometry.ts';
 import { RateMeter, RollingPercentiles } from './stats/rolling.ts';
@@ -102,7 +100,8 @@ interface SentFrame {
 }
 
 export interface SessionDeps {
-  startDetector(force: TfBackendName | undefined, progress: (line: string) => void): Promise<BrowserDetector>;
+  /** The vision worker (VisionClient.create() in the app). */
+  createVision(): VisionClient;
 }
 
 export class LiveSession {
@@ -110,8 +109,8 @@ export class LiveSession {
   private readonly book = new FaceBook(DEFAULT_TAU_MS);
   private readonly pacer = new FramePacer({ ...DEFAULT_PACER });
   private readonly connection: StreamConnection;
-  private encoder: CropEncoder | undefined;
-  private detector: BrowserDetector | undefined;
+  private vision: VisionClient | undefined;
+  private detectorReady = false;
   private stream: MediaStream | undefined;
   private video: HTMLVideoElement | undefined;
   private running = false;
@@ -175,29 +174,23 @@ export class LiveSession {
   /** Connects to the server and loads the detector; the camera starts with startCamera(). */
   async start(forceBackend?: TfBackendName): Promise<void> {
     this.connection.start();
-    this.encoder ??= CropEncoder.start();
     await this.loadDetector(forceBackend);
   }
 
   async loadDetector(forceBackend?: TfBackendName): Promise<void> {
     const wasRunning = this.running;
     if (wasRunning) await this.stopLoop();
-    this.detector?.dispose();
-    this.detector = undefined;
+    this.detectorReady = false;
     this.detectorStatus = { kind: 'loading', step: 'starting' };
     this.emit();
     try {
-      this.detector = await this.deps.startDetector(forceBackend, (step) => {
+      this.vision ??= this.deps.createVision();
+      const { choice, detail } = await this.vision.start(forceBackend, (step) => {
         this.detectorStatus = { kind: 'loading', step };
         this.emit();
       });
-      const { choice, backendDetail } = this.detector;
-      this.detectorStatus = {
-        kind: 'ready',
-        backend: choice.backend,
-        reason: choice.reason,
-        detail: backendDetail,
-      };
+      this.detectorReady = true;
+      this.detectorStatus = { kind: 'ready', backend: choice.backend, reason: choice.reason, detail };
     } catch (err) {
       this.detectorStatus = {
         kind: 'error',
@@ -271,17 +264,15 @@ export class LiveSession {
   dispose(): void {
     this.stopCamera();
     this.connection.stop('page closed');
-    this.encoder?.dispose();
-    this.encoder = undefined;
-    this.detector?.dispose();
-    this.detector = undefined;
+    this.vision?.dispose();
+    this.vision = undefined;
     this.listeners.clear();
   }
 
   // ── the loop ─────────────────────────────────────────────────────────────────────────
 
   private startLoop(): void {
-    if (this.running || !this.video || !this.detector) return;
+    if (this.running || !this.video || !this.detectorReady) return;
     this.running = true;
     this.loopDone = this.loop(this.video);
   }
@@ -309,75 +300,56 @@ export class LiveSession {
   }
 
   private async processFrame(video: HTMLVideoElement): Promise<void> {
-    const detector = this.detector;
-    if (!detector) return;
+    const vision = this.vision;
+    if (!vision) return;
     const capturedAt = performance.now();
     const bitmap = await createImageBitmap(video);
-    let handedOff = false;
-    try {
-      const frame = { width: bitmap.width, height: bitmap.height };
-      const t0 = performance.now();
-      const found = await detector.detect(bitmap);
-      if (!this.running) return; // stopped meanwhile: leave the cleared state alone
-      const now = performance.now();
-      this.detectMs.add(now - t0);
-      this.detectRate.tick(now);
-      const ids = this.tracker.update(
-        found.map((d) => d.box),
-        now,
-      );
-      this.book.keepOnly(new Set(this.tracker.tracks.map((t) => t.id)));
-      this.frame = frame;
-      this.detections = found.map((det, i) => ({ det, id: ids[i] }));
-      if (
-        found.length > 0 &&
-        this.connection.welcome &&
-        this.encoder &&
-        !this.encoder.busy &&
-        this.pacer.ready(now)
-      ) {
-        handedOff = true;
-        void this.send(bitmap, frame, capturedAt);
-      }
-      this.emit();
-    } finally {
-      if (!handedOff) bitmap.close();
-    }
+    const frame = { width: bitmap.width, height: bitmap.height };
+    // Decide before detecting whether this frame may be sent, so the worker encodes its faces
+    // right after finding them (one trip to the worker per frame).
+    const welcome = this.connection.welcome;
+    const encode =
+      welcome && this.pacer.ready(capturedAt)
+        ? {
+            margin: this.settings.margin,
+            cropSide: Math.min(this.settings.cropSide, welcome.limits.maxCropSide),
+            maxFaces: welcome.limits.maxFacesPerFrame,
+            format: this.settings.format,
+            quality: this.settings.quality,
+          }
+        : undefined;
+    const reply = await vision.process(bitmap, encode); // the bitmap is the worker's now
+    if (!this.running) return; // stopped meanwhile: leave the cleared state alone
+    const now = performance.now();
+    this.detectMs.add(reply.detectMs);
+    this.detectRate.tick(now);
+    const ids = this.tracker.update(
+      reply.detections.map((d) => d.box),
+      now,
+    );
+    this.book.keepOnly(new Set(this.tracker.tracks.map((t) => t.id)));
+    this.frame = frame;
+    this.detections = reply.detections.map((det, i) => ({ det, id: ids[i] }));
+    if (reply.encodeError) this.lastError = `encoding failed: ${reply.encodeError}`;
+    if (reply.encoded) this.send(reply.encoded, ids, capturedAt);
+    this.emit();
   }
 
-  private async send(bitmap: ImageBitmap, frame: FrameSize, capturedAt: number): Promise<void> {
-    const welcome = this.connection.welcome;
-    const encoder = this.encoder;
-    if (!welcome || !encoder) {
-      bitmap.close();
-      return;
-    }
-    // Largest faces first when there are more than the server takes.
-    const chosen = [...this.detections]
-      .sort((a, b) => b.det.box.w * b.det.box.h - a.det.box.w * a.det.box.h)
-      .slice(0, welcome.limits.maxFacesPerFrame);
-    const regions = chosen.map(({ det }) => cropRegion(det.box, frame, this.settings.margin));
-    const maxSide = Math.min(this.settings.cropSide, welcome.limits.maxCropSide);
-    const jobs = regions.map((region) => ({ region, side: encodedSide(region, maxSide) }));
-    const encoded = await encoder.encode(bitmap, jobs, this.settings.format, this.settings.quality);
-    if (!encoded.ok) {
-      this.lastError = `encoding failed: ${encoded.error}`;
-      return;
-    }
+  private send(encoded: EncodedFaces, trackIds: number[], capturedAt: number): void {
     if (encoded.format !== this.settings.format) {
+      this.lastError = `this browser cannot encode ${this.settings.format}; sending ${encoded.format}`;
       this.settings = { ...this.settings, format: encoded.format };
-      this.lastError = `this browser cannot encode ${this.settings.format}; using ${encoded.format}`;
     }
     const frameId = this.nextFrameId++;
     const ok = this.connection.sendFrame({
       frameId,
       capturedAt: performance.timeOrigin + capturedAt,
-      faces: encoded.crops.map((crop, i) => ({ crop, box: regions[i] })),
+      faces: encoded.crops.map((crop, i) => ({ crop, box: encoded.regions[i] })),
     });
     if (!ok) return;
     const now = performance.now();
     this.pacer.sent(frameId, now);
-    this.sent.set(frameId, { trackIds: chosen.map((c) => c.id) });
+    this.sent.set(frameId, { trackIds: encoded.faceIndex.map((i) => trackIds[i]) });
     this.sentRate.tick(now);
     this.counts.framesSent++;
   }

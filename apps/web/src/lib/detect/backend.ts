@@ -100,10 +100,12 @@ export async function probeWebGpu(): Promise<GpuProbe> {
   }
 }
 
+/** The WebGL renderer, probed on an OffscreenCanvas (this runs in the vision worker). */
 export function probeWebGl(): GpuProbe {
-  if (typeof document === 'undefined')
-    return { backend: 'webgl', available: false, software: false, description: 'no DOM' };
-  const canvas = document.createElement('canvas');
+  if (typeof OffscreenCanvas === 'undefined') {
+    return { backend: 'webgl', available: false, software: false, description: 'no OffscreenCanvas' };
+  }
+  const canvas = new OffscreenCanvas(1, 1);
   const gl = (canvas.getContext('webgl2') ?? canvas.getContext('webgl')) as WebGLRenderingContext | null;
   if (!gl) return { backend: 'webgl', available: false, software: false, description: 'no WebGL context' };
   const ext = gl.getExtension('WEBGL_debug_renderer_info');

@@ -1,5 +1,6 @@
-// The detector in the browser: tfjs with its GPU and wasm backends, the backend choice of
-// backend.ts carried out (probe, time, pick), and BlazeFace loaded on the winner.
+// The detector in the browser (inside the vision worker): tfjs with its GPU and wasm backends,
+// the backend choice of backend.ts carried out (probe, time, pick), and BlazeFace loaded on
+// the winner.
 import * as tf from '@tensorflow/tfjs-core';
 import { io } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -30,7 +31,7 @@ export interface BrowserDetector {
   choice: BackendChoice;
   /** 'SIMD, 2 threads' and the like for wasm; the adapter or renderer for GPU backends. */
   backendDetail: string;
-  detect(source: ImageBitmap | HTMLVideoElement, options?: DetectOptions): Promise<Detection[]>;
+  detect(source: ImageBitmap, options?: DetectOptions): Promise<Detection[]>;
   dispose(): void;
 }
 
