@@ -7,8 +7,19 @@
 //                        host>:<STREAM_PORT or 8787>/ws)
 //   --build              rebuild even when the build looks current
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -36,21 +47,73 @@ const inputs = [
   join(root, 'svelte.config.js'),
   join(root, 'packages/protocol/src'),
 ];
-const stale = !existsSync(entry) || newest(inputs) > statSync(entry).mtimeMs;
-if (stale || process.argv.includes('--build')) {
-  console.log(`[web] building the web app (${existsSync(entry) ? 'sources changed' : 'first start'})…`);
-  const vitePkg = createRequire(join(web, 'package.json')).resolve('vite/package.json');
-  const vite = join(dirname(vitePkg), 'bin/vite.js');
-  const built = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
-    cwd: web,
-    stdio: 'inherit',
-  });
-  if (built.status !== 0) {
-    console.error(
-      '[web] the build failed (see above); fix it or run `npm run build -w apps/web` to see more',
-    );
-    process.exit(1);
+/**
+ * Runs fn holding a lock on this checkout's build: two builds at once (npm run web while the
+ * browser test builds) would delete each other's output. A lock whose process is gone is taken over.
+ */
+async function withBuildLock(fn) {
+  const lock = join(
+    tmpdir(),
+    `affect-web-build-${createHash('sha1').update(web).digest('hex').slice(0, 12)}.lock`,
+  );
+  let said = false;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(lock, 'utf8')) || 0;
+      if (!alive(holder)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (!said) console.log(`[web] waiting for another build of the web app (pid ${holder})…`);
+      said = true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function alive(pid) {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+const isStale = () => !existsSync(entry) || newest(inputs) > statSync(entry).mtimeMs;
+if (isStale() || process.argv.includes('--build')) {
+  await withBuildLock(() => {
+    // Another process may have built it while we waited.
+    if (!isStale() && !process.argv.includes('--build')) return;
+    console.log(`[web] building the web app (${existsSync(entry) ? 'sources changed' : 'first start'})…`);
+    const vitePkg = createRequire(join(web, 'package.json')).resolve('vite/package.json');
+    const vite = join(dirname(vitePkg), 'bin/vite.js');
+    const started = Date.now();
+    // Quiet unless it fails: the build's chatter would bury the URLs below.
+    const built = spawnSync(process.execPath, [vite, 'build'], {
+      cwd: web,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    if (built.status !== 0) {
+      process.stderr.write(`${built.stdout ?? ''}${built.stderr ?? ''}`);
+      console.error('[web] the build failed (above); `npm run build -w apps/web` runs it alone');
+      process.exit(1);
+    }
+    console.log(`[web] built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
 }
 
 process.env.WEB_HOST ||= '127.0.0.1';
