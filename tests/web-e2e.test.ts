@@ -226,6 +226,7 @@ describe.skipIf(!ready)('web client in headless Chromium', () => {
       resultsPerSecond: ((await numberAttr(page, 'result-fps', 'data-count')) - results0) / seconds,
       cameraFps: await numberAttr(page, 'camera-fps', 'data-value'),
       detectFps: await numberAttr(page, 'detect-fps', 'data-value'),
+      detectMsP50: await numberAttr(page, 'detect-fps', 'data-ms'),
       roundTripP50Ms: await numberAttr(page, 'rtt', 'data-p50'),
       roundTripP95Ms: await numberAttr(page, 'rtt', 'data-p95'),
       droppedByServer: await numberAttr(page, 'dropped', 'data-server'),

@@ -113,6 +113,8 @@ export class LiveSession {
   private detectorReady = false;
   private stream: MediaStream | undefined;
   private video: HTMLVideoElement | undefined;
+  /** Frames the camera has presented (requestVideoFrameCallback), so the loop knows a new one is there. */
+  private framesPresented = 0;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private nextFrameId = 0;
@@ -283,12 +285,15 @@ export class LiveSession {
   }
 
   private async loop(video: HTMLVideoElement): Promise<void> {
-    let lastTime = -1;
+    let processed = -1;
     while (this.running) {
-      await nextFrame(video);
+      // Take the newest frame as soon as the previous one is done; wait only when the camera
+      // has not presented a new one since (waiting for the next frame every time would lose
+      // up to a frame period per frame).
+      if (this.framesPresented === processed) await nextFrame(video);
       if (!this.running) break;
-      if (video.readyState < 2 || video.videoWidth === 0 || video.currentTime === lastTime) continue;
-      lastTime = video.currentTime;
+      if (video.readyState < 2 || video.videoWidth === 0 || this.framesPresented === processed) continue;
+      processed = this.framesPresented;
       try {
         await this.processFrame(video);
       } catch (err) {
@@ -348,7 +353,7 @@ export class LiveSession {
     });
     if (!ok) return;
     const now = performance.now();
-    this.pacer.sent(frameId, now);
+    this.pacer.sent(frameId, now, capturedAt);
     this.sent.set(frameId, { trackIds: encoded.faceIndex.map((i) => trackIds[i]) });
     this.sentRate.tick(now);
     this.counts.framesSent++;
@@ -416,6 +421,7 @@ export class LiveSession {
   private countCameraFrames(video: HTMLVideoElement): void {
     const tick = () => {
       if (this.video !== video) return;
+      this.framesPresented++;
       this.cameraRate.tick(performance.now());
       schedule();
     };

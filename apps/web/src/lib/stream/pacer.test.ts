@@ -119,3 +119,19 @@ describe('FramePacer', () => {
     expect(p.ready(21_001)).toBe(true); // the unanswered frame expired
   });
 });
+
+test('the schedule counts from when a frame was allowed, not from when detection let it go', () => {
+  // Frames every 47 ms, each sent 40 ms after it was allowed (detection + encoding); a 33 ms
+  // interval must let every frame go, not every other one.
+  const p = new FramePacer({ maxFps: 30, maxInFlight: 2, timeoutMs: 5000 });
+  let sent = 0;
+  for (let i = 0; i < 100; i++) {
+    const t = i * 47;
+    if (p.ready(t)) {
+      p.sent(i, t + 40, t);
+      p.answered(i, t + 60, 10, 0);
+      sent++;
+    }
+  }
+  expect(sent).toBe(100);
+});

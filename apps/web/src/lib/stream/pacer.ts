@@ -66,12 +66,16 @@ export class FramePacer {
     return this.inFlight.size < this.options.maxInFlight && now >= this.nextDue;
   }
 
-  sent(frameId: number, now: number): void {
+  /**
+   * frameId went out at `now`. `readyAt` is when ready() allowed it (detection and encoding
+   * happen in between): the schedule counts from there, the round trip from `now`.
+   */
+  sent(frameId: number, now: number, readyAt = now): void {
     this.inFlight.set(frameId, now);
     // A frame sent a little after its due time keeps the schedule (the camera only offers
     // frames every 1/fps); one sent long after (waiting for answers, no face) restarts it.
     const interval = this.intervalMs;
-    const base = Number.isFinite(this.nextDue) ? Math.max(this.nextDue, now - interval / 2) : now;
+    const base = Number.isFinite(this.nextDue) ? Math.max(this.nextDue, readyAt - interval / 2) : readyAt;
     this.nextDue = base + interval;
   }
 
