@@ -46,6 +46,8 @@ const inputs = [
   join(web, 'vite.config.ts'),
   join(root, 'svelte.config.js'),
   join(root, 'packages/protocol/src'),
+  // Dependencies changed (an upgrade, a new package).
+  join(root, 'package-lock.json'),
 ];
 /**
  * Runs fn holding a lock on this checkout's build: two builds at once (npm run web while the
