@@ -203,6 +203,9 @@ describe.skipIf(!ready)('web client in headless Chromium', () => {
     await expect
       .poll(() => face.getAttribute('data-label'), { timeout: 30_000 })
       .toMatch(/^(happy|sad|surprise|neutral)$/);
+    expect(await page.getByTestId('overlay-summary').textContent()).toMatch(
+      /Face \d+: (happy|sad|surprise|neutral) \d+%/,
+    );
     const box = await face.locator('rect').boundingBox();
     expect(box!.width).toBeGreaterThan(50); // his face fills about half the frame height
 
