@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: starts the product's processes side by side and stops them together. Today
-// that is the stream server with the shipped models; the web app (issue 5) joins here.
-// Arguments go to the stream server (`npm start -- --transport ws`).
+// `npm start`: starts the product's processes side by side and stops them together: the
+// stream server with the shipped models, and the web app (built on first start) that talks
+// to it. Arguments go to the stream server (`npm start -- --transport ws`); STREAM_PORT moves
+// the server and the page follows it, WEB_HOST/WEB_PORT move the web app.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,10 @@ const services = [
       join(root, 'apps/stream-server/src/main.ts'),
       ...process.argv.slice(2),
     ],
+  },
+  {
+    name: 'web',
+    args: [join(root, 'apps/web/scripts/serve.mjs')],
   },
 ];
 

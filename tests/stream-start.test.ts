@@ -1,7 +1,8 @@
-// `npm start` as a user runs it: the launcher starts the server process with the shipped
-// models, prints where and what runs, and on SIGTERM the server finishes and closes every
-// session with a reason before the launcher exits 0.
+// `npm start` as a user runs it: the launcher starts the stream server with the shipped
+// models and the web app, prints where and what runs, serves the page, and on SIGTERM the
+// server closes every session with a reason and the launcher exits 0.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { StreamClient } from '@affect/client';
@@ -10,10 +11,24 @@ import { requireModels } from './support/stream.ts';
 
 const modelsDir = requireModels();
 
+/** A port nothing listens on right now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 describe.skipIf(!modelsDir)('npm start', () => {
-  test('prints the URL, adapter, backend, transport and models; SIGTERM closes sessions with 1001', async () => {
-    const launcher = spawn(process.execPath, [join(repoRoot(), 'bin/start.mjs'), '--port', '0'], {
+  test('starts server and web app; prints URLs, adapter, backend, transport, models; SIGTERM closes sessions', async () => {
+    const [streamPort, webPort] = [await freePort(), await freePort()];
+    const launcher = spawn(process.execPath, [join(repoRoot(), 'bin/start.mjs')], {
       cwd: repoRoot(),
+      env: { ...process.env, STREAM_PORT: String(streamPort), WEB_PORT: String(webPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so a failed test can take the server child down with it.
       detached: true,
@@ -23,17 +38,23 @@ describe.skipIf(!modelsDir)('npm start', () => {
     launcher.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
     try {
-      const deadline = Date.now() + 90_000;
-      while (!/ensemble /.test(out)) {
+      const deadline = Date.now() + 180_000;
+      while (!/ensemble /.test(out) || !/Listening on/.test(out)) {
         if (Date.now() > deadline || launcher.exitCode !== null)
           throw new Error(`server did not start:\n${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const url = /stream\s+(ws:\/\/\S+)/.exec(out)![1];
+      const url = /stream\s+(ws:\/\/127\.0\.0\.1:\d+\S*)/.exec(out)![1];
       expect(out).toMatch(/transport\s+uws: uWebSockets\.js native/);
       expect(out).toMatch(/adapter\s+\S/);
       expect(out).toMatch(/backend\s+(wasm|webgpu)/);
       expect(out).toMatch(/models\s+\S*cnn/);
+      expect(url).toContain(`:${streamPort}/`);
+      expect(out).toContain(`open       http://127.0.0.1:${webPort}/`);
+      expect(out).toContain(`ws://<the page's host>:${streamPort}/ws`);
+      const page = await fetch(`http://127.0.0.1:${webPort}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
 
       const client = await StreamClient.connect(url, { client: 'start-test' });
       launcher.kill('SIGTERM');
@@ -42,5 +63,5 @@ describe.skipIf(!modelsDir)('npm start', () => {
     } finally {
       if (launcher.exitCode === null) process.kill(-launcher.pid!, 'SIGKILL');
     }
-  });
+  }, 240_000);
 });
