@@ -38,7 +38,7 @@ async function stepTimes(arch: Arch, backend: 'wasm' | 'cpu', runs: number): Pro
   return times;
 }
 
-export async function benchTrainStep(archs: readonly Arch[] = ARCHS, cpuRuns = 2, wasmRuns = 5) {
+export async function benchTrainStep(archs: readonly Arch[] = ARCHS, cpuRuns = 1, wasmRuns = 5) {
   await tf.ready();
   // Gradient registrations are per backend (conv kernels) or global (batch-norm), so the cpu
   // backend below runs tfjs's own gradients except for the batch-norm one, which is the
