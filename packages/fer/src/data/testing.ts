@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SplitData } from './writer.ts';
+import { mulberry32 } from '@affect/gpu';
 
 /** Repository root: this file is packages/fer/src/data/testing.ts. */
 export function repoRoot(): string {
@@ -30,16 +31,7 @@ export function requireSharedData(): string | undefined {
 }
 
 /** A seeded PRNG (mulberry32) in [0, 1), so random test inputs are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** n random 48x48 images with random labels < classCount and names `<split>/<i>.png`. */
 export function randomSplitData(

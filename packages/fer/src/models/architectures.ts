@@ -58,6 +58,18 @@ function convBnRelu(x: SymbolicTensor, filters: number, seeds: SeedSequence, nam
   return tfl.activation({ activation: 'relu', name: `${name}_relu` }).apply(y) as SymbolicTensor;
 }
 
+/** The classifier output every architecture ends with: dense + softmax, named 'probs'. */
+function softmaxLayer(x: SymbolicTensor, o: ArchOptions, seeds: SeedSequence): SymbolicTensor {
+  return tfl
+    .dense({
+      units: o.numClasses,
+      activation: 'softmax',
+      kernelInitializer: init(seeds.glorot()),
+      name: 'probs',
+    })
+    .apply(x) as SymbolicTensor;
+}
+
 function head(x: SymbolicTensor, units: number[], dropout: number, o: ArchOptions, seeds: SeedSequence) {
   let y = x;
   units.forEach((u, i) => {
@@ -68,14 +80,7 @@ function head(x: SymbolicTensor, units: number[], dropout: number, o: ArchOption
     y = tfl.activation({ activation: 'relu', name: `fc${i + 1}_relu` }).apply(y) as SymbolicTensor;
     y = tfl.dropout({ rate: dropout, name: `fc${i + 1}_drop` }).apply(y) as SymbolicTensor;
   });
-  return tfl
-    .dense({
-      units: o.numClasses,
-      activation: 'softmax',
-      kernelInitializer: init(seeds.glorot()),
-      name: 'probs',
-    })
-    .apply(y) as SymbolicTensor;
+  return softmaxLayer(y, o, seeds);
 }
 
 /** Custom CNN: four conv stages (2-2-2-1 convs, 32→256 channels), BN, dropout, dense head. */
@@ -201,14 +206,7 @@ export function buildResnetV2(o: ArchOptions): LayersModel {
   x = tfl.activation({ activation: 'relu', name: 'post_relu' }).apply(x) as SymbolicTensor;
   x = tfl.globalAveragePooling2d({ name: 'gap' }).apply(x) as SymbolicTensor;
   x = tfl.dropout({ rate: 0.3, name: 'gap_drop' }).apply(x) as SymbolicTensor;
-  const out = tfl
-    .dense({
-      units: o.numClasses,
-      activation: 'softmax',
-      kernelInitializer: init(seeds.glorot()),
-      name: 'probs',
-    })
-    .apply(x) as SymbolicTensor;
+  const out = softmaxLayer(x, o, seeds);
   return functionalModel({ inputs: input, outputs: out, name: 'resnetv2' });
 }
 
@@ -345,14 +343,7 @@ export function buildEfficientNet(o: ArchOptions, width = 0.5, depth = 0.5): Lay
   x = tfl.activation({ activation: 'swish', name: 'top_swish' }).apply(x) as SymbolicTensor;
   x = tfl.globalAveragePooling2d({ name: 'gap' }).apply(x) as SymbolicTensor;
   x = tfl.dropout({ rate: 0.3, name: 'top_drop' }).apply(x) as SymbolicTensor;
-  const out = tfl
-    .dense({
-      units: o.numClasses,
-      activation: 'softmax',
-      kernelInitializer: init(seeds.glorot()),
-      name: 'probs',
-    })
-    .apply(x) as SymbolicTensor;
+  const out = softmaxLayer(x, o, seeds);
   return functionalModel({ inputs: input, outputs: out, name: 'efficientnet' });
 }
 
