@@ -7,7 +7,7 @@ import { ARCHS, buildModel, type Arch } from '../packages/fer/src/models/archite
 import { countMacs } from '../packages/fer/src/models/flops.ts';
 import { median, table, timeRuns, writeResult } from './stats.ts';
 
-const BATCH = 32;
+const BATCH = 8;
 
 async function stepTimes(arch: Arch, backend: 'wasm' | 'cpu', runs: number): Promise<number[]> {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
