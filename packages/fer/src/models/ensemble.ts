@@ -11,6 +11,7 @@ import { predictProbs, predictProbsTta, useCpuBackend } from '../eval/predict.ts
 import { ARCHS, type Arch } from './architectures.ts';
 import { DEFAULT_MODELS_DIR, ENSEMBLE_FILE, loadModelFrom, type EnsembleSpec } from './registry.ts';
 import { existsSync } from 'node:fs';
+import { evaluate } from '../eval/evaluate.ts';
 
 /** All weight vectors of `k` members on a grid of 1/steps, summing to 1. */
 export function simplexGrid(k: number, steps: number): number[][] {
@@ -37,7 +38,11 @@ function mix(probs: Float32Array[], weights: number[]): Float32Array {
 }
 
 export interface FitResult {
-  spec: EnsembleSpec & { validation: { plain: Metrics; tta: Metrics; n: number } };
+  spec: EnsembleSpec & {
+    validation: { plain: Metrics; tta: Metrics; n: number };
+    /** The fitted ensemble on test (deduplicated against train), for tests to hold it to. */
+    test: Metrics;
+  };
 }
 
 /** The weights (grid step 1/steps) with the best macro-F1; ties go to the more even mix. */
@@ -91,5 +96,21 @@ export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DI
     validation: { plain: a.metrics, tta: b.metrics, n: keep.length },
   };
   await writeFile(join(modelsDir, ENSEMBLE_FILE), `${JSON.stringify(spec, null, 1)}\n`);
-  return { spec };
+  const {
+    model: _m,
+    split: _s,
+    tta: _t,
+    removedDuplicates: _r,
+    removedOtherClasses: _o,
+    ...test
+  } = await evaluate({
+    dataDir,
+    split: 'test',
+    model: 'ensemble',
+    modelsDir,
+    dedup: true,
+  });
+  const withTest = { ...spec, test };
+  await writeFile(join(modelsDir, ENSEMBLE_FILE), `${JSON.stringify(withTest, null, 1)}\n`);
+  return { spec: withTest };
 }
