@@ -399,3 +399,28 @@ describe.skipIf(!ready).each(['uws', 'ws'] as const)('graceful shutdown over %s'
     await expect(StreamClient.connect(server.url, { timeoutMs: 2000 })).rejects.toThrow();
   });
 });
+
+describe.skipIf(!ready)('sessions in all', () => {
+  test('the session over the server-wide limit is told why and closed, whatever its address', async () => {
+    const config = testConfig('uws', modelsDir!);
+    config.limits = { ...config.limits, maxSessionsPerIp: 10, maxSessions: 2 };
+    const server = await startStreamServer(config, { engine });
+    try {
+      const clients = await Promise.all([0, 1].map(() => StreamClient.connect(server.url)));
+      const refused = StreamClient.connect(server.url);
+      await expect(refused).rejects.toMatchObject({
+        error: {
+          code: 'too-many-sessions',
+          message: expect.stringMatching(/server already holds 2 sessions; the limit is 2/),
+        },
+      });
+      expect(clients[0].welcome.limits.maxSessions).toBe(2);
+      await clients[0].close();
+      await until(() => server.health().sessions === 1);
+      const again = await StreamClient.connect(server.url);
+      await Promise.all([clients[1], again].map((c) => c.close()));
+    } finally {
+      await server.shutdown();
+    }
+  });
+});

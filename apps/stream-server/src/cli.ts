@@ -18,6 +18,7 @@ export const HELP = `usage: stream-server [options]
   --max-fps <n>            frames per second per session (default 60)
   --queue-frames <n>       frames waiting per session before the oldest is dropped (default 2)
   --max-sessions-per-ip <n> (default 16)
+  --max-sessions <n>    sessions from all addresses together (default 256)
 
 GET /healthz (JSON) and /metrics (Prometheus) on the same port; the stream is at /ws.`;
 
@@ -58,6 +59,7 @@ export function configFromArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       'max-fps': { type: 'string' },
       'queue-frames': { type: 'string' },
       'max-sessions-per-ip': { type: 'string' },
+      'max-sessions': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -88,6 +90,7 @@ export function configFromArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     values['max-sessions-per-ip'],
     config.limits.maxSessionsPerIp,
   );
+  config.limits.maxSessions = positive('--max-sessions', values['max-sessions'], config.limits.maxSessions);
   return config;
 }
 

@@ -53,6 +53,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxCropSide: MAX_CROP_SIDE,
   maxFps: 60,
   maxSessionsPerIp: 16,
+  // Each session holds at most queueFrames frames, so this bounds the server's memory.
+  maxSessions: 256,
   queueFrames: 2,
 };
 

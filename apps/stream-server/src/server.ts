@@ -123,6 +123,9 @@ export async function startStreamServer(
       // transport only knows this session's handlers once open has returned them.
       if (shuttingDown) {
         setImmediate(() => session.error('shutting-down', 'the server is shutting down', undefined, true));
+      } else if (sessions.size > config.limits.maxSessions) {
+        const message = `the server already holds ${sessions.size - 1} sessions; the limit is ${config.limits.maxSessions}`;
+        setImmediate(() => session.error('too-many-sessions', message, undefined, true));
       } else if (n > config.limits.maxSessionsPerIp) {
         const message = `${conn.ip} already has ${n - 1} sessions; the limit is ${config.limits.maxSessionsPerIp}`;
         setImmediate(() => session.error('too-many-sessions', message, undefined, true));

@@ -59,6 +59,8 @@ export interface Limits {
   /** Frames per second a session may send (sustained; short bursts are allowed). */
   maxFps: number;
   maxSessionsPerIp: number;
+  /** Sessions the server holds at once, from all addresses. */
+  maxSessions: number;
   /** Frames waiting per session; beyond it the oldest waiting frame is dropped. */
   queueFrames: number;
 }

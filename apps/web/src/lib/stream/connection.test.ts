@@ -104,6 +104,7 @@ const welcome: WelcomeMessage = {
     maxCropSide: 1024,
     maxFps: 60,
     maxSessionsPerIp: 16,
+    maxSessions: 256,
     queueFrames: 2,
   },
 };
