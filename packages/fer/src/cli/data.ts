@@ -1,6 +1,5 @@
 // `fer data`: inspect a fer4 folder and import image folders or the FER2013 CSV into one.
 // The work lives in ../data; this file parses flags, shows progress and prints tables.
-import { parseArgs } from 'node:util';
 import {
   DataError,
   computeStats,
@@ -15,6 +14,7 @@ import {
   type ImportSummary,
   type ImageRef,
 } from '../data/index.ts';
+import { parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
@@ -80,7 +80,6 @@ const subcommands: Record<string, Subcommand> = {
 };
 
 export const dataCommand: Command = {
-  summary: 'inspect fer4 data (stats) and import image folders or the FER2013 CSV',
   async run(argv) {
     const [name, ...rest] = argv;
     if (name === '--help' || name === '-h' || name === 'help') {
@@ -102,12 +101,12 @@ export const dataCommand: Command = {
 };
 
 async function runStats(argv: string[]): Promise<number> {
-  const { values } = parse(argv, 'stats', {
-    data: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  });
-  if (values.help) return help(STATS_USAGE);
+  const values = parseCommandArgs(
+    argv,
+    { data: { type: 'string' }, json: { type: 'boolean', default: false } },
+    STATS_USAGE,
+  );
+  if (!values) return 0;
   const dir = required(values.data, '--data', 'stats');
   const stats = computeStats(await readDataset(dir));
   const checksums = await verifyChecksums(dir);
@@ -116,8 +115,8 @@ async function runStats(argv: string[]): Promise<number> {
 }
 
 async function runImportFolder(argv: string[]): Promise<number> {
-  const { values } = parse(argv, 'import-folder', importOptions);
-  if (values.help) return help(FOLDER_USAGE);
+  const values = parseCommandArgs(argv, importOptions, FOLDER_USAGE);
+  if (!values) return 0;
   const src = required(values.src, '--src', 'import-folder');
   const out = required(values.out, '--out', 'import-folder');
   const progress = progressLine('decoding images');
@@ -133,8 +132,8 @@ async function runImportFolder(argv: string[]): Promise<number> {
 }
 
 async function runImportCsv(argv: string[]): Promise<number> {
-  const { values } = parse(argv, 'import-csv', importOptions);
-  if (values.help) return help(CSV_USAGE);
+  const values = parseCommandArgs(argv, importOptions, CSV_USAGE);
+  if (!values) return 0;
   const src = required(values.src, '--src', 'import-csv');
   const out = required(values.out, '--out', 'import-csv');
   const progress = progressLine('reading CSV');
@@ -154,30 +153,13 @@ const importOptions = {
   out: { type: 'string' },
   classes: { type: 'string' },
   force: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
 } as const;
-
-type OptionsConfig = NonNullable<Parameters<typeof parseArgs>[0]>['options'] & object;
-
-function parse<T extends OptionsConfig>(argv: string[], subcommand: string, options: T) {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  } catch (err) {
-    // parseArgs throws TypeError with codes ERR_PARSE_ARGS_*: an unknown flag or a missing value.
-    throw new CliError(`${(err as Error).message.split('\n')[0]}; run 'fer data ${subcommand} --help'`);
-  }
-}
 
 function required(value: string | undefined, flag: string, subcommand: string): string {
   if (value === undefined || value === '') {
     throw new CliError(`${flag} is required; run 'fer data ${subcommand} --help'`);
   }
   return value;
-}
-
-function help(usage: string): number {
-  console.log(usage);
-  return 0;
 }
 
 // ---- output ---------------------------------------------------------------------------

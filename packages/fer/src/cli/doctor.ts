@@ -1,7 +1,6 @@
 // `fer doctor`: which GPU adapter this machine gives us, which tfjs backends really work
 // (each runs a small matMul checked against float64), and the versions involved.
 import { createRequire } from 'node:module';
-import { parseArgs } from 'node:util';
 import {
   createGpu,
   createTfWebgpuBackend,
@@ -13,6 +12,7 @@ import {
   type GpuContext,
   type Tf,
 } from '@affect/gpu';
+import { parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
@@ -223,25 +223,9 @@ function formatText(r: DoctorReport): string {
 }
 
 export const doctorCommand: Command = {
-  summary: 'report the GPU adapter, working tfjs backends and versions',
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          json: { type: 'boolean' },
-          prefer: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (err) {
-      throw new CliError(`${message(err)}\n\n${USAGE}`);
-    }
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    const values = parseCommandArgs(argv, { json: { type: 'boolean' }, prefer: { type: 'string' } }, USAGE);
+    if (!values) return 0;
     const prefer = values.prefer;
     if (prefer !== undefined && !PATHS.includes(prefer as AdapterPath)) {
       throw new CliError(`--prefer must be one of ${PATHS.join(', ')} (got '${prefer}')`);

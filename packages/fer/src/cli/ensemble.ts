@@ -1,7 +1,7 @@
 // fer ensemble: fit the ensemble's member weights on validation.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { fitEnsemble } from '../models/ensemble.ts';
+import { parseCommandArgs } from './args.ts';
 import type { Command } from './main.ts';
 
 const HELP = `usage: fer ensemble [--data <dir>] [--models-dir models]
@@ -11,20 +11,13 @@ copies of train images), maximising macro-F1 over a 1/20 grid of the simplex, wi
 without flip test-time augmentation, and writes models/ensemble.json.`;
 
 export const ensembleCommand: Command = {
-  summary: 'fit the ensemble weights on validation',
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string' },
-        'models-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+    const values = parseCommandArgs(
+      argv,
+      { data: { type: 'string' }, 'models-dir': { type: 'string' } },
+      HELP,
+    );
+    if (!values) return 0;
     const { spec } = await fitEnsemble(
       resolve(values.data ?? '../shared/data/fer4'),
       values['models-dir'] ? resolve(values['models-dir']) : undefined,

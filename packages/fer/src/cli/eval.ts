@@ -1,9 +1,9 @@
 // fer eval: accuracy, per-class metrics and the confusion matrix of a model on a split.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { evaluate, EvalError } from '../eval/evaluate.ts';
 import { formatMetrics } from '../eval/format.ts';
 import { ModelFileError } from '../models/io.ts';
+import { parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
@@ -20,11 +20,10 @@ By default images that also appear in the folder's train split are removed from
 the evaluated split, and the count removed is reported.`;
 
 export const evalCommand: Command = {
-  summary: 'evaluate a model or the ensemble on a split',
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
+    const values = parseCommandArgs(
+      argv,
+      {
         data: { type: 'string' },
         split: { type: 'string' },
         model: { type: 'string' },
@@ -33,13 +32,10 @@ export const evalCommand: Command = {
         'no-dedup': { type: 'boolean' },
         tta: { type: 'boolean' },
         json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
       },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+      HELP,
+    );
+    if (!values) return 0;
     if (!values.split) throw new CliError(`--split is required\n\n${HELP}`);
     if (!values.model) throw new CliError(`--model is required\n\n${HELP}`);
     try {

@@ -3,7 +3,6 @@
 import { CliError } from './errors.ts';
 
 export interface Command {
-  summary: string;
   run(argv: string[]): Promise<number>;
 }
 

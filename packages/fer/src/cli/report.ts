@@ -1,12 +1,12 @@
 // fer report: models/REPORT.md, models/report.html and the model cards, from what fer ship
 // and fer ensemble wrote, with each model's size and speed measured here.
-import { parseArgs } from 'node:util';
 import { join, relative, resolve } from 'node:path';
 import { DEFAULT_MODELS_DIR } from '../models/registry.ts';
 import { ModelFileError } from '../models/io.ts';
 import { DataError } from '../data/errors.ts';
 import { FIGURES_DIR, generateReport } from '../report/report.ts';
 import type { ReportData } from '../report/build.ts';
+import { parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
@@ -79,28 +79,19 @@ export function summaryLines(d: ReportData): string[] {
 }
 
 export const reportCommand: Command = {
-  summary: 'write models/REPORT.md, report.html and the model cards',
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          data: { type: 'string' },
-          'models-dir': { type: 'string' },
-          runs: { type: 'string' },
-          'gpu-runs': { type: 'string' },
-          'no-webgpu': { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (err) {
-      throw new CliError(`${(err as Error).message}\n\n${HELP}`);
-    }
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+    const values = parseCommandArgs(
+      argv,
+      {
+        data: { type: 'string' },
+        'models-dir': { type: 'string' },
+        runs: { type: 'string' },
+        'gpu-runs': { type: 'string' },
+        'no-webgpu': { type: 'boolean' },
+      },
+      HELP,
+    );
+    if (!values) return 0;
     const modelsDir = values['models-dir'] ? resolve(values['models-dir']) : DEFAULT_MODELS_DIR;
     const options = {
       dataDir: resolve(values.data ?? '../shared/data/fer4'),

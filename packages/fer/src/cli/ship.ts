@@ -1,8 +1,8 @@
 // fer ship: put a run's best model into models/<arch>/ with its metrics.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ARCHS, isArch } from '../models/architectures.ts';
 import { shipModel, FLOAT16_TOLERANCE_POINTS } from '../models/ship.ts';
+import { parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
@@ -13,22 +13,18 @@ validation, deduplicated against train) and training.json (recipe and per-epoch 
 The weights are stored as float16 when that loses at most ${FLOAT16_TOLERANCE_POINTS} accuracy points.`;
 
 export const shipCommand: Command = {
-  summary: "ship a run's best model into models/",
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
+    const values = parseCommandArgs(
+      argv,
+      {
         arch: { type: 'string' },
         run: { type: 'string' },
         data: { type: 'string' },
         'models-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+      HELP,
+    );
+    if (!values) return 0;
     if (!values.arch || !isArch(values.arch))
       throw new CliError(`--arch must be one of ${ARCHS.join(', ')}\n\n${HELP}`);
     const m = await shipModel({

@@ -1,10 +1,10 @@
 // fer train: trains one architecture on a fer4-format folder (see trainer.ts).
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ARCHS, isArch } from '../models/architectures.ts';
 import { DEFAULT_CONFIG, resolveTrainBackend, train, type TrainConfig } from '../train/trainer.ts';
 import type { TrainBackend } from '../train/messages.ts';
 import { formatDuration } from '../train/progress.ts';
+import { parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
@@ -44,11 +44,10 @@ function num(v: string | undefined, name: string, integer = false): number | und
 }
 
 export const trainCommand: Command = {
-  summary: 'train a model (cnn, vgg16, resnetv2, efficientnet)',
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
+    const values = parseCommandArgs(
+      argv,
+      {
         arch: { type: 'string' },
         data: { type: 'string' },
         out: { type: 'string' },
@@ -68,13 +67,10 @@ export const trainCommand: Command = {
         init: { type: 'string' },
         freeze: { type: 'string' },
         resume: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
       },
-    });
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
+      HELP,
+    );
+    if (!values) return 0;
     if (!values.arch || !isArch(values.arch))
       throw new CliError(`--arch must be one of ${ARCHS.join(', ')}\n\n${HELP}`);
     const classWeights = values['class-weights'] ?? DEFAULT_CONFIG.classWeights;
