@@ -8,12 +8,15 @@ import {
   parseClassSelection,
   readDataset,
   verifyChecksums,
+  type CsvImportOptions,
   type DataStats,
   type FileCheck,
+  type FolderImportOptions,
   type ImportProgress,
   type ImportSummary,
   type ImageRef,
 } from '../data/index.ts';
+import { ProgressLine } from '../train/progress.ts';
 import { parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
@@ -75,8 +78,8 @@ type Subcommand = (argv: string[]) => Promise<number>;
 
 const subcommands: Record<string, Subcommand> = {
   stats: runStats,
-  'import-folder': runImportFolder,
-  'import-csv': runImportCsv,
+  'import-folder': (argv) => runImport(argv, 'import-folder', FOLDER_USAGE, 'decoding images', importFolder),
+  'import-csv': (argv) => runImport(argv, 'import-csv', CSV_USAGE, 'reading CSV', importFer2013Csv),
 };
 
 export const dataCommand: Command = {
@@ -114,46 +117,38 @@ async function runStats(argv: string[]): Promise<number> {
   return checksums.every((c) => c.ok) ? 0 : 1;
 }
 
-async function runImportFolder(argv: string[]): Promise<number> {
-  const values = parseCommandArgs(argv, importOptions, FOLDER_USAGE);
+/** import-folder and import-csv: the same flags, a different importer. */
+async function runImport(
+  argv: string[],
+  subcommand: string,
+  usage: string,
+  progressLabel: string,
+  importer: (options: CsvImportOptions & FolderImportOptions) => Promise<ImportSummary>,
+): Promise<number> {
+  const values = parseCommandArgs(
+    argv,
+    {
+      src: { type: 'string' },
+      out: { type: 'string' },
+      classes: { type: 'string' },
+      force: { type: 'boolean', default: false },
+    },
+    usage,
+  );
   if (!values) return 0;
-  const src = required(values.src, '--src', 'import-folder');
-  const out = required(values.out, '--out', 'import-folder');
-  const progress = progressLine('decoding images');
-  const summary = await importFolder({
+  const src = required(values.src, '--src', subcommand);
+  const out = required(values.out, '--out', subcommand);
+  const progress = new ProgressLine();
+  const summary = await importer({
     src,
     out,
     classes: parseClassSelection(values.classes),
     overwrite: values.force,
-    onProgress: progress.update,
-  }).finally(progress.end);
+    onProgress: (p) => progress.update(p.done, p.total, progressText(progressLabel, p)),
+  }).finally(() => progress.clear());
   console.log(formatImport(summary));
   return 0;
 }
-
-async function runImportCsv(argv: string[]): Promise<number> {
-  const values = parseCommandArgs(argv, importOptions, CSV_USAGE);
-  if (!values) return 0;
-  const src = required(values.src, '--src', 'import-csv');
-  const out = required(values.out, '--out', 'import-csv');
-  const progress = progressLine('reading CSV');
-  const summary = await importFer2013Csv({
-    src,
-    out,
-    classes: parseClassSelection(values.classes),
-    overwrite: values.force,
-    onProgress: progress.update,
-  }).finally(progress.end);
-  console.log(formatImport(summary));
-  return 0;
-}
-
-const importOptions = {
-  src: { type: 'string' },
-  out: { type: 'string' },
-  classes: { type: 'string' },
-  force: { type: 'boolean', default: false },
-} as const;
 
 function required(value: string | undefined, flag: string, subcommand: string): string {
   if (value === undefined || value === '') {
@@ -257,34 +252,12 @@ function formatImport(summary: ImportSummary): string {
   ].join('\n');
 }
 
-/**
- * A progress line on stderr: redrawn in place on a terminal (at most 10 times a second);
- * elsewhere, e.g. CI logs, one plain line every 5 seconds so logs stay short.
- */
-function progressLine(label: string): { update: (p: ImportProgress) => void; end: () => void } {
-  const tty = process.stderr.isTTY === true;
-  const interval = tty ? 100 : 5000;
-  let last = 0;
-  let drawn = false;
-  let finished = false;
-  return {
-    update(p) {
-      const now = Date.now();
-      // Always draw 100% once; CSV byte counts reach 100% while the last lines still parse.
-      if (finished || (now - last < interval && p.done < p.total)) return;
-      finished = p.done >= p.total;
-      last = now;
-      const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
-      const count =
-        p.unit === 'bytes'
-          ? `${(p.done / 1e6).toFixed(1)}/${(p.total / 1e6).toFixed(1)} MB`
-          : `${p.done}/${p.total} images`;
-      const text = `${label}: ${pct}% (${count})`;
-      process.stderr.write(tty ? `\r\x1b[K${text}` : `${text}\n`);
-      drawn = true;
-    },
-    end() {
-      if (tty && drawn) process.stderr.write('\r\x1b[K');
-    },
-  };
+/** `decoding images: 42% (1234/2938 images)`, or MB for a streamed file. */
+function progressText(label: string, p: ImportProgress): string {
+  const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
+  const count =
+    p.unit === 'bytes'
+      ? `${(p.done / 1e6).toFixed(1)}/${(p.total / 1e6).toFixed(1)} MB`
+      : `${p.done}/${p.total} images`;
+  return `${label}: ${pct}% (${count})`;
 }

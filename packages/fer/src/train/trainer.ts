@@ -16,7 +16,7 @@ import { WorkerPool } from './pool.ts';
 import type { NamedWeights, TrainBackend } from './messages.ts';
 import { createGpu } from '@affect/gpu';
 import { learningRate } from './schedule.ts';
-import { ProgressLine, formatDuration } from './progress.ts';
+import { ProgressLine, formatDuration, progressBar } from './progress.ts';
 
 export interface TrainConfig {
   arch: Arch;
@@ -299,7 +299,8 @@ export async function train(
     for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
       const t0 = performance.now();
       const order = shuffled(trainIdx, config.seed * 100_003 + epoch);
-      const progress = new ProgressLine(`${config.arch} epoch ${epoch + 1}/${config.epochs}`);
+      const label = `${config.arch} epoch ${epoch + 1}/${config.epochs}`;
+      const progress = new ProgressLine();
       let lossSum = 0;
       let weightSum = 0;
       let correct = 0;
@@ -328,12 +329,13 @@ export async function train(
         seen += g.n;
         const elapsed = (performance.now() - t0) / 1000;
         const rate = seen / elapsed;
-        progress.update(step + 1, stepsPerEpoch, {
+        const fields = {
           loss: (lossSum / weightSum).toFixed(4),
           acc: (correct / seen).toFixed(3),
           'img/s': rate.toFixed(1),
           eta: formatDuration((stepsPerEpoch * config.batch - seen) / rate),
-        });
+        };
+        progress.update(step + 1, stepsPerEpoch, progressBar(label, step + 1, stepsPerEpoch, fields));
       }
       progress.done();
       const trainSeconds = (performance.now() - t0) / 1000;
