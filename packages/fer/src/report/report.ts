@@ -66,15 +66,20 @@ interface Timed {
   errors: Record<string, string>;
 }
 
+/** What is timed on each backend, and where its progress lines go. */
+interface TimingJob {
+  models: readonly ModelRecord[];
+  ensemble: EnsembleFile | undefined;
+  modelsDir: string;
+  images: Uint8Array;
+  batches: readonly number[];
+  log: (line: string) => void;
+}
+
 /** Times every model present (and the ensemble) on the active tfjs backend. */
 async function timeAll(
-  models: readonly ModelRecord[],
-  ensemble: EnsembleFile | undefined,
-  modelsDir: string,
-  images: Uint8Array,
-  batches: readonly number[],
+  { models, ensemble, modelsDir, images, batches, log }: TimingJob,
   plan: TimingPlan,
-  log: (line: string) => void,
 ): Promise<Timed> {
   const out: Timed = { msPerFace: {}, errors: {} };
   const measure = async (name: string, predict: (px: Uint8Array) => Promise<unknown>) => {
@@ -114,19 +119,11 @@ async function timeAll(
   return out;
 }
 
-async function wasmTimings(
-  models: readonly ModelRecord[],
-  ensemble: EnsembleFile | undefined,
-  modelsDir: string,
-  images: Uint8Array,
-  batches: readonly number[],
-  runs: number,
-  log: (line: string) => void,
-): Promise<BackendTimings> {
+async function wasmTimings(job: TimingJob, runs: number): Promise<BackendTimings> {
   await useCpuBackend('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  log(`timing on wasm (${runs} runs)`);
-  const timed = await timeAll(models, ensemble, modelsDir, images, batches, { runs, warmup: 2 }, log);
+  job.log(`timing on wasm (${runs} runs)`);
+  const timed = await timeAll(job, { runs, warmup: 2 });
   return {
     backend: 'wasm',
     device: `tfjs-backend-wasm ${tf.version_core}, SIMD ${simd ? 'on' : 'off'}, one thread`,
@@ -136,15 +133,7 @@ async function wasmTimings(
   };
 }
 
-async function webgpuTimings(
-  models: readonly ModelRecord[],
-  ensemble: EnsembleFile | undefined,
-  modelsDir: string,
-  images: Uint8Array,
-  batches: readonly number[],
-  runs: number,
-  log: (line: string) => void,
-): Promise<BackendTimings> {
+async function webgpuTimings(job: TimingJob, runs: number): Promise<BackendTimings> {
   let ctx;
   try {
     ctx = await createGpu({ onUncapturedError: () => {} });
@@ -166,12 +155,12 @@ async function webgpuTimings(
     (ctx.report.software
       ? ': a CPU implementation of the GPU, so these numbers say nothing about real GPUs'
       : '');
-  log(`timing on webgpu: ${formatAdapter(ctx.report)} (${runs} runs)`);
+  job.log(`timing on webgpu: ${formatAdapter(ctx.report)} (${runs} runs)`);
   let backend: TfWebgpuBackend | undefined;
   try {
     // Our tfjs module re-exports tfjs-core's functions but not its `default`, which the helper never uses.
     backend = await createTfWebgpuBackend(ctx, tf as unknown as Tf);
-    const timed = await timeAll(models, ensemble, modelsDir, images, batches, { runs, warmup: 1 }, log);
+    const timed = await timeAll(job, { runs, warmup: 1 });
     return { backend: 'webgpu', device, label, runs, ...timed };
   } catch (err) {
     return { backend: 'webgpu', device, label, skipped: message(err), runs, msPerFace: {}, errors: {} };
@@ -236,10 +225,10 @@ export async function collectReportData(o: ReportOptions): Promise<ReportData> {
     cores: availableParallelism(),
     loadAverage: loadavg()[0],
   };
-  const timings = [await wasmTimings(records, ensembleFile, modelsDir, images, batches, o.runs, log)];
+  const job: TimingJob = { models: records, ensemble: ensembleFile, modelsDir, images, batches, log };
+  const timings = [await wasmTimings(job, o.runs)];
   const ensemble = ensembleFile ? await evaluateEnsemble(ensembleFile, o.dataDir, modelsDir, log) : undefined;
-  if (o.webgpu)
-    timings.push(await webgpuTimings(records, ensembleFile, modelsDir, images, batches, o.gpuRuns, log));
+  if (o.webgpu) timings.push(await webgpuTimings(job, o.gpuRuns));
   else
     timings.push({
       backend: 'webgpu',
