@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 system packages Affect needs: a Vulkan driver new enough
-# for Dawn (Mesa lavapipe from bookworm-backports), ffmpeg, and Chromium for the
-# browser tests. Idempotent; run as root.
+# for Dawn (Mesa lavapipe from bookworm-backports), ffmpeg, and Chromium and Firefox ESR
+# for the browser tests. Idempotent; run as root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -20,6 +20,7 @@ need=()
 dpkg -s libvulkan1 >/dev/null 2>&1 || need+=(libvulkan1)
 dpkg -s ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
+dpkg -s firefox-esr >/dev/null 2>&1 || need+=(firefox-esr)
 mesa_ver=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
 
 if [ ${#need[@]} -gt 0 ] || [[ "$mesa_ver" != 25.* ]]; then

@@ -4,15 +4,24 @@
 // server, results come back and the overlays, bars, timeline and HUD render; that the page
 // reconnects by itself when the server restarts; and that the model page renders the report.
 // Saves a screenshot and the measured rates under test-results/.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from '@affect/fer';
 import { hasFfmpeg, requireModels, requireOrSkip, VIDEO } from './support/stream.ts';
+import {
+  axeSource,
+  exited,
+  runAxeInPage,
+  startStack,
+  startStreamServer,
+  stopService,
+  stopStack,
+  testVideo,
+  type Stack,
+} from './support/web.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ready =
@@ -26,121 +35,25 @@ const ready =
 const root = repoRoot();
 const results = join(root, 'test-results');
 
-interface Service {
-  child: ChildProcess;
-  output: () => string;
-}
-
-/** Starts a node process in its own process group and waits for `readyLine` in its output. */
-async function startService(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  readyLine: RegExp,
-  timeoutMs: number,
-): Promise<Service> {
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + timeoutMs;
-  while (!readyLine.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      stopService({ child, output: () => out });
-      throw new Error(`${args.join(' ')} did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, output: () => out };
-}
-
-function stopService(s: Service | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (s?.child.pid && s.child.exitCode === null && s.child.signalCode === null) {
-    try {
-      process.kill(-s.child.pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-async function exited(s: Service): Promise<void> {
-  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-  await new Promise((r) => s.child.once('exit', r));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function startStreamServer(port: number): Promise<Service> {
-  return startService(
-    ['bin/run-ts.mjs', 'apps/stream-server/src/main.ts', '--host', '127.0.0.1', '--port', String(port)],
-    {},
-    /ensemble\s/,
-    120_000,
-  );
-}
-
 async function numberAttr(page: Page, testId: string, attr: string): Promise<number> {
   return Number(await page.getByTestId(testId).getAttribute(attr));
 }
 
 describe.skipIf(!ready)('web client in headless Chromium', () => {
   let work: string;
-  let server: Service | undefined;
-  let web: Service | undefined;
+  let stack: Stack | undefined;
   let browser: Browser | undefined;
   let page: Page;
-  let streamPort: number;
-  let webUrl: string;
+  let webm: string;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'affect-web-e2e-'));
     mkdirSync(results, { recursive: true });
-    // The fake camera: 8 s of franck.mp4 at 320x256 as y4m (Chromium loops it).
-    const y4m = join(work, 'franck.y4m');
-    execFileSync('ffmpeg', [
-      '-loglevel',
-      'error',
-      '-y',
-      '-t',
-      '8',
-      '-i',
-      VIDEO,
-      '-vf',
-      'scale=320:256',
-      '-pix_fmt',
-      'yuv420p',
-      y4m,
-    ]);
-
-    streamPort = await freePort();
-    server = await startStreamServer(streamPort);
-    const webPort = await freePort();
-    // Builds the app first when its build is missing or stale (a fresh clone: ~10-60 s).
-    web = await startService(
-      ['apps/web/scripts/serve.mjs'],
-      {
-        WEB_HOST: '127.0.0.1',
-        WEB_PORT: String(webPort),
-        AFFECT_STREAM_URL: `ws://127.0.0.1:${streamPort}/ws`,
-      },
-      /Listening on/,
-      400_000,
-    );
-    webUrl = `http://127.0.0.1:${webPort}`;
+    // The fake camera: 8 s of franck.mp4 as y4m (Chromium loops it); the same as WebM for the
+    // video-file source.
+    const y4m = testVideo(join(work, 'franck.y4m'), 'y4m');
+    webm = testVideo(join(work, 'franck.webm'), 'webm');
+    stack = await startStack();
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -165,13 +78,12 @@ describe.skipIf(!ready)('web client in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    stopService(web);
-    stopService(server);
+    stopStack(stack);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
   test('detects the face, streams crops, shows live labels, bars, timeline and HUD', async () => {
-    await page.goto(webUrl);
+    await page.goto(stack!.webUrl);
     // With the fake-UI flag the camera permission counts as granted, so the page may start the
     // camera by itself; otherwise (or if that has not happened yet) press the button.
     await page
@@ -249,13 +161,13 @@ describe.skipIf(!ready)('web client in headless Chromium', () => {
 
   test('reconnects by itself when the stream server restarts', async () => {
     const connection = page.getByTestId('connection');
-    stopService(server, 'SIGTERM');
-    await exited(server!);
+    stopService(stack!.server, 'SIGTERM');
+    await exited(stack!.server);
     await expect
       .poll(() => connection.getAttribute('data-state'), { timeout: 30_000 })
       .toMatch(/^(waiting|connecting)$/);
     expect(await connection.innerText()).toMatch(/retrying in \d+ s|Reconnecting/);
-    server = await startStreamServer(streamPort);
+    stack!.server = await startStreamServer(stack!.streamPort);
     await expect.poll(() => connection.getAttribute('data-state'), { timeout: 60_000 }).toBe('open');
     const before = await numberAttr(page, 'result-fps', 'data-count');
     await expect
@@ -263,8 +175,52 @@ describe.skipIf(!ready)('web client in headless Chromium', () => {
       .toBeGreaterThan(before + 5);
   }, 300_000);
 
+  test('the live page passes an axe-core WCAG 2.1 AA audit and fits a phone screen', async () => {
+    // The audit itself finds problems: a page with an image without alt text fails it.
+    const probe = await browser!.newPage();
+    await probe.setContent('<html lang="en"><title>probe</title><main><img src="data:,"></main></html>');
+    await probe.addScriptTag({ content: axeSource() });
+    expect((await probe.evaluate(runAxeInPage)).map((v) => v.id)).toContain('image-alt');
+    await probe.close();
+
+    await page.addScriptTag({ content: axeSource() });
+    const violations = await page.evaluate(runAxeInPage);
+    expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(500);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await page.screenshot({ path: join(results, 'web-e2e-phone.png'), fullPage: true });
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }, 120_000);
+
+  test('plays a video file instead of the camera and labels its face', async () => {
+    const before = await numberAttr(page, 'result-fps', 'data-count');
+    await page.locator('#video-file').setInputFiles(webm);
+    const stage = page.locator('[data-camera]');
+    await expect
+      .poll(
+        async () => `${await stage.getAttribute('data-camera')} ${await stage.getAttribute('data-source')}`,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBe('on file');
+    await expect
+      .poll(() => numberAttr(page, 'result-fps', 'data-count'), { timeout: 60_000 })
+      .toBeGreaterThan(before + 5);
+    await expect
+      .poll(() => page.locator('svg.overlay g.face').first().getAttribute('data-label'), { timeout: 30_000 })
+      .toMatch(/^(happy|sad|surprise|neutral)$/);
+    // A file is never mirrored (the overlay would be misplaced if the video were).
+    expect(await page.locator('video').getAttribute('class')).not.toMatch(/mirror/);
+    await page.getByRole('button', { name: 'Stop video' }).click();
+    await expect.poll(() => page.locator('[data-camera]').getAttribute('data-camera')).toBe('off');
+  }, 180_000);
+
   test('the model page renders models/REPORT.md with its figures', async () => {
-    await page.goto(`${webUrl}/models`);
+    await page.goto(`${stack!.webUrl}/models`);
     if (existsSync(join(root, 'models/REPORT.md'))) {
       expect(await page.locator('h1').first().innerText()).toMatch(/report/i);
       expect(await page.locator('article table').count()).toBeGreaterThan(0);

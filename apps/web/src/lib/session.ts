@@ -4,6 +4,7 @@
 // only moves frames and messages. Framework-free: the page subscribes to `onView`.
 import type { ErrorMessage, ResultMessage, WelcomeMessage } from '@affect/protocol';
 import { openCamera, isCameraError } from './capture/camera.ts';
+import { videoFileError } from './capture/video-file.ts';
 import type { LiveSettings } from './settings.ts';
 import type { Detection } from './detect/blazeface.ts';
 import type { TfBackendName } from './detect/backend.ts';
@@ -68,10 +69,13 @@ export interface HudStats {
   facesNow: number;
 }
 
+/** Where frames come from: a camera, or a video file played in the page (looped). */
+export type SourceKind = 'camera' | 'file';
+
 export type CameraStatus =
   | { kind: 'off' }
-  | { kind: 'starting' }
-  | { kind: 'on'; label: string; width: number; height: number }
+  | { kind: 'starting'; source: SourceKind }
+  | { kind: 'on'; source: SourceKind; label: string; width: number; height: number }
   | { kind: 'error'; message: string };
 
 export type DetectorStatus =
@@ -112,6 +116,8 @@ export class LiveSession {
   private vision: VisionClient | undefined;
   private detectorReady = false;
   private stream: MediaStream | undefined;
+  /** The object URL of a video file being played, revoked when it stops. */
+  private fileUrl: string | undefined;
   private video: HTMLVideoElement | undefined;
   /** Frames the camera has presented (requestVideoFrameCallback), so the loop knows a new one is there. */
   private framesPresented = 0;
@@ -200,13 +206,13 @@ export class LiveSession {
       };
     }
     this.emit();
-    if (wasRunning || this.stream) this.startLoop();
+    if (wasRunning || this.video) this.startLoop();
   }
 
   /** Opens the camera into `video` and starts the live loop. */
   async startCamera(video: HTMLVideoElement, deviceId?: string): Promise<void> {
     this.stopCamera();
-    this.camera = { kind: 'starting' };
+    this.camera = { kind: 'starting', source: 'camera' };
     this.emit();
     try {
       this.stream = await openCamera(deviceId);
@@ -223,21 +229,75 @@ export class LiveSession {
     const s = track?.getSettings();
     this.camera = {
       kind: 'on',
+      source: 'camera',
       label: track?.label ?? 'camera',
       width: s?.width ?? video.videoWidth,
       height: s?.height ?? video.videoHeight,
     };
+    this.begin(video);
+  }
+
+  /**
+   * Plays a recorded video file into `video` (looped, muted) and runs the same live loop on it
+   * as on a camera. The file stays in this browser; only face crops go to the server.
+   */
+  async startVideoFile(video: HTMLVideoElement, file: File): Promise<void> {
+    this.stopCamera();
+    this.camera = { kind: 'starting', source: 'file' };
+    this.emit();
+    const url = URL.createObjectURL(file);
+    this.fileUrl = url;
+    video.srcObject = null;
+    video.muted = true;
+    video.playsInline = true;
+    video.loop = true;
+    video.src = url;
+    try {
+      await video.play();
+      if (video.videoWidth === 0) throw new Error('it has no video track');
+    } catch (err) {
+      if (this.fileUrl !== url) return; // replaced or stopped while it loaded
+      video.removeAttribute('src');
+      video.load();
+      URL.revokeObjectURL(url);
+      this.fileUrl = undefined;
+      this.camera = { kind: 'error', message: videoFileError(file, err) };
+      this.emit();
+      return;
+    }
+    if (this.fileUrl !== url) return; // replaced or stopped while it loaded
+    this.camera = {
+      kind: 'on',
+      source: 'file',
+      label: file.name,
+      width: video.videoWidth,
+      height: video.videoHeight,
+    };
+    this.begin(video);
+  }
+
+  private begin(video: HTMLVideoElement): void {
     this.video = video;
     this.countCameraFrames(video);
     this.startLoop();
     this.emit();
   }
 
+  /** Stops the camera or the video file, whichever is running. */
   stopCamera(): void {
     void this.stopLoop();
     for (const t of this.stream?.getTracks() ?? []) t.stop();
     this.stream = undefined;
-    if (this.video) this.video.srcObject = null;
+    if (this.video) {
+      this.video.srcObject = null;
+      if (this.fileUrl) {
+        this.video.pause();
+        this.video.removeAttribute('src');
+        this.video.load();
+      }
+    }
+    if (this.fileUrl) URL.revokeObjectURL(this.fileUrl);
+    this.fileUrl = undefined;
     this.video = undefined;
     this.camera = { kind: 'off' };
     this.detections = [];
