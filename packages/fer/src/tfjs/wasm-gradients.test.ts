@@ -16,7 +16,7 @@ interface Case {
   depthwise?: boolean;
 }
 
-const cases: Case[] = [
+const convCases: Case[] = [
   { name: '3x3 same s1', x: [4, 12, 12, 3], filter: [3, 3, 3, 5], strides: 1, pad: 'same' },
   { name: '3x3 valid s1', x: [2, 9, 7, 4], filter: [3, 3, 4, 6], strides: 1, pad: 'valid' },
   { name: '3x3 same s2 even', x: [3, 12, 12, 2], filter: [3, 3, 2, 4], strides: 2, pad: 'same' },
@@ -27,47 +27,17 @@ const cases: Case[] = [
   // Odd sizes with a strided 'valid' conv leave input rows no output reads: the crop path.
   { name: '2x2 valid s2 odd', x: [2, 9, 11, 3], filter: [2, 2, 3, 4], strides: 2, pad: 'valid' },
   { name: '3x3 valid s2 even', x: [2, 10, 8, 2], filter: [3, 3, 2, 3], strides: 2, pad: 'valid' },
-  {
-    name: 'dw 3x3 same s1',
-    x: [3, 10, 10, 6],
-    filter: [3, 3, 6, 1],
-    strides: 1,
-    pad: 'same',
-    depthwise: true,
-  },
-  {
-    name: 'dw 3x3 same s2',
-    x: [2, 12, 11, 4],
-    filter: [3, 3, 4, 1],
-    strides: 2,
-    pad: 'same',
-    depthwise: true,
-  },
-  {
-    name: 'dw 5x5 same s2',
-    x: [2, 12, 12, 3],
-    filter: [5, 5, 3, 1],
-    strides: 2,
-    pad: 'same',
-    depthwise: true,
-  },
-  {
-    name: 'dw 3x3 valid s1',
-    x: [2, 7, 9, 5],
-    filter: [3, 3, 5, 1],
-    strides: 1,
-    pad: 'valid',
-    depthwise: true,
-  },
-  {
-    name: 'dw 3x3 valid s2',
-    x: [2, 10, 11, 3],
-    filter: [3, 3, 3, 1],
-    strides: 2,
-    pad: 'valid',
-    depthwise: true,
-  },
 ];
+
+const depthwiseCases: Case[] = [
+  { name: 'dw 3x3 same s1', x: [3, 10, 10, 6], filter: [3, 3, 6, 1], strides: 1, pad: 'same' },
+  { name: 'dw 3x3 same s2', x: [2, 12, 11, 4], filter: [3, 3, 4, 1], strides: 2, pad: 'same' },
+  { name: 'dw 5x5 same s2', x: [2, 12, 12, 3], filter: [5, 5, 3, 1], strides: 2, pad: 'same' },
+  { name: 'dw 3x3 valid s1', x: [2, 7, 9, 5], filter: [3, 3, 5, 1], strides: 1, pad: 'valid' },
+  { name: 'dw 3x3 valid s2', x: [2, 10, 11, 3], filter: [3, 3, 3, 1], strides: 2, pad: 'valid' },
+];
+
+const cases = [...convCases, ...depthwiseCases.map((c) => ({ ...c, depthwise: true }))];
 
 async function gradients(c: Case, backend: string, seed: number): Promise<Float32Array[]> {
   expect(await tf.setBackend(backend)).toBe(true);
@@ -106,6 +76,23 @@ describe('wasm convolution gradients', () => {
       for (let i = 0; i < cpuDw.length; i++) expect(wasmDw[i]).toBeCloseTo(cpuDw[i], 3);
     });
   }
+
+  it.each([
+    ['Conv2DBackpropInput', { dy: [1, 6, 6, 2], filter: [3, 3, 2, 2] }, { inputShape: [1, 6, 6, 2] }],
+    [
+      'DepthwiseConv2dNativeBackpropFilter',
+      { x: [1, 6, 6, 2], dy: [1, 6, 6, 2] },
+      { filterShape: [3, 3, 2, 1] },
+    ],
+  ])('%s refuses dilated convolutions', async (kernel, inputShapes, shapeAttr) => {
+    await tf.setBackend('wasm');
+    const inputs = Object.fromEntries(
+      Object.entries(inputShapes).map(([k, shape], i) => [k, rand(shape, 5 + i)]),
+    );
+    const attrs = { strides: 1, pad: 'same', dilations: 2, ...shapeAttr };
+    expect(() => tf.engine().runKernel(kernel, inputs, attrs)).toThrow(`${kernel}: dilated convolutions`);
+    tf.dispose(Object.values(inputs));
+  });
 
   it('do not leak tensors', async () => {
     await tf.setBackend('wasm');

@@ -122,6 +122,23 @@ export function convInputGrad(
   });
 }
 
+/**
+ * x padded as the forward conv padded it, then cropped to the rows and columns some output
+ * reads: (Ho-1)·s+kh by (Wo-1)·s+kw, so a 'valid' stride-1 conv with dilation s gives dW.
+ */
+function inputSeenByFilter(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  [kh, kw]: Shape4,
+  info: backend_util.Conv2DInfo,
+): tf.Tensor4D {
+  const [, ho, wo] = dy.shape;
+  const needH = (ho - 1) * info.strideHeight + kh;
+  const needW = (wo - 1) * info.strideWidth + kw;
+  const { top, left } = info.padInfo;
+  return padOrCrop(x, top, needH - x.shape[1] - top, left, needW - x.shape[2] - left);
+}
+
 /** dW for conv2d with any stride, as one forward conv with the batch axis as channels. */
 export function convFilterGrad(
   x: tf.Tensor4D,
@@ -131,18 +148,8 @@ export function convFilterGrad(
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const info = convInfo(x.shape, filterShape, attrs, false);
-    const [kh, kw] = filterShape;
     const [sh, sw] = [info.strideHeight, info.strideWidth];
-    const [, ho, wo] = dy.shape;
-    const needH = (ho - 1) * sh + kh;
-    const needW = (wo - 1) * sw + kw;
-    const xPad = padOrCrop(
-      x,
-      info.padInfo.top,
-      needH - x.shape[1] - info.padInfo.top,
-      info.padInfo.left,
-      needW - x.shape[2] - info.padInfo.left,
-    );
+    const xPad = inputSeenByFilter(x, dy, filterShape, info);
     const xt = tf.transpose(xPad, [3, 1, 2, 0]); // [C, Hp, Wp, N]
     const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, F]
     const g = tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', [sh, sw]); // [C, kh, kw, F]
@@ -165,15 +172,7 @@ export function depthwiseFilterGrad(
     const [sh, sw] = [info.strideHeight, info.strideWidth];
     const [n] = x.shape;
     const [, ho, wo] = dy.shape;
-    const needH = (ho - 1) * sh + kh;
-    const needW = (wo - 1) * sw + kw;
-    const xPad = padOrCrop(
-      x,
-      info.padInfo.top,
-      needH - x.shape[1] - info.padInfo.top,
-      info.padInfo.left,
-      needW - x.shape[2] - info.padInfo.left,
-    );
+    const xPad = inputSeenByFilter(x, dy, filterShape, info);
     const [, hp, wp] = xPad.shape;
     const xt = tf.reshape(tf.transpose(xPad, [1, 2, 0, 3]), [1, hp, wp, n * c]) as tf.Tensor4D;
     const dyt = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [ho, wo, n * c, 1]) as tf.Tensor4D;
@@ -182,48 +181,30 @@ export function depthwiseFilterGrad(
   });
 }
 
+/** What the gradient kernels receive: x, dy, filter, and the forward conv's attributes. */
+type GradientInputs = Record<'x' | 'dy' | 'filter', tf.Tensor4D>;
+type GradientAttrs = ConvAttrs & { filterShape: Shape4; inputShape: Shape4 };
+
+const GRADIENT_KERNELS: Record<string, (i: GradientInputs, a: GradientAttrs) => tf.Tensor4D> = {
+  Conv2DBackpropFilter: (i, a) => convFilterGrad(i.x, i.dy, a.filterShape, a),
+  Conv2DBackpropInput: (i, a) => convInputGrad(i.dy, i.filter, a.inputShape, a, false),
+  DepthwiseConv2dNativeBackpropFilter: (i, a) => depthwiseFilterGrad(i.x, i.dy, a.filterShape, a),
+  DepthwiseConv2dNativeBackpropInput: (i, a) => convInputGrad(i.dy, i.filter, a.inputShape, a, true),
+};
+
 /**
  * Registers (or replaces) the wasm backend's convolution gradient kernels with the
  * forward-conv formulations above. Call after importing '@tensorflow/tfjs-backend-wasm'.
  */
 export function registerWasmConvGradients(): void {
-  const defs: Array<{ name: string; func: tf.KernelFunc }> = [
-    {
-      name: 'Conv2DBackpropFilter',
-      func: ({ inputs, attrs }) => {
-        const a = attrs as unknown as ConvAttrs & { filterShape: Shape4 };
-        assertNoDilation(a.dilations, 'Conv2DBackpropFilter');
-        return convFilterGrad(inputs.x as tf.Tensor4D, inputs.dy as tf.Tensor4D, a.filterShape, a);
-      },
-    },
-    {
-      name: 'Conv2DBackpropInput',
-      func: ({ inputs, attrs }) => {
-        const a = attrs as unknown as ConvAttrs & { inputShape: Shape4 };
-        assertNoDilation(a.dilations, 'Conv2DBackpropInput');
-        return convInputGrad(inputs.dy as tf.Tensor4D, inputs.filter as tf.Tensor4D, a.inputShape, a, false);
-      },
-    },
-    {
-      name: 'DepthwiseConv2dNativeBackpropFilter',
-      func: ({ inputs, attrs }) => {
-        const a = attrs as unknown as ConvAttrs & { filterShape: Shape4 };
-        assertNoDilation(a.dilations, 'DepthwiseConv2dNativeBackpropFilter');
-        return depthwiseFilterGrad(inputs.x as tf.Tensor4D, inputs.dy as tf.Tensor4D, a.filterShape, a);
-      },
-    },
-    {
-      name: 'DepthwiseConv2dNativeBackpropInput',
-      func: ({ inputs, attrs }) => {
-        const a = attrs as unknown as ConvAttrs & { inputShape: Shape4 };
-        assertNoDilation(a.dilations, 'DepthwiseConv2dNativeBackpropInput');
-        return convInputGrad(inputs.dy as tf.Tensor4D, inputs.filter as tf.Tensor4D, a.inputShape, a, true);
-      },
-    },
-  ];
-  for (const { name, func } of defs) {
+  for (const [name, gradient] of Object.entries(GRADIENT_KERNELS)) {
+    const kernelFunc: tf.KernelFunc = ({ inputs, attrs }) => {
+      const a = attrs as unknown as GradientAttrs;
+      assertNoDilation(a.dilations, name);
+      // The engine hands kernels Tensors; the result is a Tensor built from ops, which it accepts.
+      return gradient(inputs as unknown as GradientInputs, a);
+    };
     if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
-    // The kernel returns a Tensor (built from ops); the engine accepts Tensors as outputs.
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: func as tf.KernelFunc });
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
   }
 }
