@@ -42,20 +42,40 @@ type Init = { className: string; config: { seed: number } };
 // tfjs-layers accepts serialized initializer configs; the cast keeps the call sites short.
 const init = (i: Init) => i as unknown as 'heNormal';
 
-function convBnRelu(x: SymbolicTensor, filters: number, seeds: SeedSequence, name: string, strides = 1) {
-  let y = tfl
+/**
+ * A convolution without bias (a BN or the next layer makes up for it) whose He-normal
+ * kernel takes the next seed. 3x3 convs pad 'same'; 1x1 convs keep tfjs's default 'valid',
+ * the same thing for a 1x1 kernel, as saved models record it.
+ */
+function conv(
+  x: SymbolicTensor,
+  seeds: SeedSequence,
+  name: string,
+  filters: number,
+  kernelSize: number,
+  strides = 1,
+): SymbolicTensor {
+  return tfl
     .conv2d({
       filters,
-      kernelSize: 3,
+      kernelSize,
       strides,
-      padding: 'same',
+      ...(kernelSize > 1 ? { padding: 'same' as const } : {}),
       useBias: false,
       kernelInitializer: init(seeds.kernel()),
-      name: `${name}_conv`,
+      name,
     })
     .apply(x) as SymbolicTensor;
-  y = tfl.batchNormalization({ name: `${name}_bn` }).apply(y) as SymbolicTensor;
-  return tfl.activation({ activation: 'relu', name: `${name}_relu` }).apply(y) as SymbolicTensor;
+}
+
+/** Batch norm then `activation`, named `<prefix>_bn` and `<prefix>_<activation>`. */
+function bnActivation(x: SymbolicTensor, activation: 'relu' | 'swish', prefix: string): SymbolicTensor {
+  const y = tfl.batchNormalization({ name: `${prefix}_bn` }).apply(x) as SymbolicTensor;
+  return tfl.activation({ activation, name: `${prefix}_${activation}` }).apply(y) as SymbolicTensor;
+}
+
+function convBnRelu(x: SymbolicTensor, filters: number, seeds: SeedSequence, name: string) {
+  return bnActivation(conv(x, seeds, `${name}_conv`, filters, 3), 'relu', name);
 }
 
 /** The classifier output every architecture ends with: dense + softmax, named 'probs'. */
@@ -76,8 +96,7 @@ function head(x: SymbolicTensor, units: number[], dropout: number, o: ArchOption
     y = tfl
       .dense({ units: u, useBias: false, kernelInitializer: init(seeds.kernel()), name: `fc${i + 1}` })
       .apply(y) as SymbolicTensor;
-    y = tfl.batchNormalization({ name: `fc${i + 1}_bn` }).apply(y) as SymbolicTensor;
-    y = tfl.activation({ activation: 'relu', name: `fc${i + 1}_relu` }).apply(y) as SymbolicTensor;
+    y = bnActivation(y, 'relu', `fc${i + 1}`);
     y = tfl.dropout({ rate: dropout, name: `fc${i + 1}_drop` }).apply(y) as SymbolicTensor;
   });
   return softmaxLayer(y, o, seeds);
@@ -132,47 +151,15 @@ export function buildVgg16(o: ArchOptions, widthScale = 0.25): LayersModel {
 /** Pre-activation residual unit (He et al. 2016, "Identity Mappings"): BN-ReLU-conv twice. */
 function preactBlock(x: SymbolicTensor, filters: number, stride: number, seeds: SeedSequence, name: string) {
   const inChannels = x.shape[x.shape.length - 1] as number;
-  const pre = tfl
-    .activation({ activation: 'relu', name: `${name}_pre_relu` })
-    .apply(tfl.batchNormalization({ name: `${name}_pre_bn` }).apply(x)) as SymbolicTensor;
+  const pre = bnActivation(x, 'relu', `${name}_pre`);
   // The shortcut is the identity unless the shape changes; then a 1x1 projection of the
   // pre-activated input, as in the paper.
   const shortcut =
-    stride === 1 && inChannels === filters
-      ? x
-      : (tfl
-          .conv2d({
-            filters,
-            kernelSize: 1,
-            strides: stride,
-            useBias: false,
-            kernelInitializer: init(seeds.kernel()),
-            name: `${name}_proj`,
-          })
-          .apply(pre) as SymbolicTensor);
-  let y = tfl
-    .conv2d({
-      filters,
-      kernelSize: 3,
-      strides: stride,
-      padding: 'same',
-      useBias: false,
-      kernelInitializer: init(seeds.kernel()),
-      name: `${name}_conv1`,
-    })
-    .apply(pre) as SymbolicTensor;
+    stride === 1 && inChannels === filters ? x : conv(pre, seeds, `${name}_proj`, filters, 1, stride);
+  let y = conv(pre, seeds, `${name}_conv1`, filters, 3, stride);
   y = tfl.batchNormalization({ name: `${name}_bn2` }).apply(y) as SymbolicTensor;
   y = tfl.activation({ activation: 'relu', name: `${name}_relu2` }).apply(y) as SymbolicTensor;
-  y = tfl
-    .conv2d({
-      filters,
-      kernelSize: 3,
-      padding: 'same',
-      useBias: false,
-      kernelInitializer: init(seeds.kernel()),
-      name: `${name}_conv2`,
-    })
-    .apply(y) as SymbolicTensor;
+  y = conv(y, seeds, `${name}_conv2`, filters, 3);
   return tfl.add({ name: `${name}_add` }).apply([shortcut, y]) as SymbolicTensor;
 }
 
@@ -180,16 +167,7 @@ function preactBlock(x: SymbolicTensor, filters: number, stride: number, seeds: 
 export function buildResnetV2(o: ArchOptions): LayersModel {
   const seeds = new SeedSequence(o.seed ?? 0);
   const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
-  let x = tfl
-    .conv2d({
-      filters: 32,
-      kernelSize: 3,
-      padding: 'same',
-      useBias: false,
-      kernelInitializer: init(seeds.kernel()),
-      name: 'stem_conv',
-    })
-    .apply(input) as SymbolicTensor;
+  let x = conv(input, seeds, 'stem_conv', 32, 3);
   x = tfl.maxPooling2d({ poolSize: 2, name: 'stem_pool' }).apply(x) as SymbolicTensor; // 24x24
   const stages: Array<[number, number]> = [
     [32, 1],
@@ -202,8 +180,7 @@ export function buildResnetV2(o: ArchOptions): LayersModel {
     x = preactBlock(x, filters, 1, seeds, `stage${s + 1}_unit2`);
   });
   // v2 ends with a final BN-ReLU, since the last unit's output is not activated.
-  x = tfl.batchNormalization({ name: 'post_bn' }).apply(x) as SymbolicTensor;
-  x = tfl.activation({ activation: 'relu', name: 'post_relu' }).apply(x) as SymbolicTensor;
+  x = bnActivation(x, 'relu', 'post');
   x = tfl.globalAveragePooling2d({ name: 'gap' }).apply(x) as SymbolicTensor;
   x = tfl.dropout({ rate: 0.3, name: 'gap_drop' }).apply(x) as SymbolicTensor;
   const out = softmaxLayer(x, o, seeds);
@@ -240,17 +217,7 @@ function mbConv(x: SymbolicTensor, spec: MbConvSpec, stride: number, seeds: Seed
   const expanded = inChannels * spec.expand;
   let y = x;
   if (spec.expand !== 1) {
-    y = tfl
-      .conv2d({
-        filters: expanded,
-        kernelSize: 1,
-        useBias: false,
-        kernelInitializer: init(seeds.kernel()),
-        name: `${name}_expand`,
-      })
-      .apply(y) as SymbolicTensor;
-    y = tfl.batchNormalization({ name: `${name}_expand_bn` }).apply(y) as SymbolicTensor;
-    y = tfl.activation({ activation: 'swish', name: `${name}_expand_swish` }).apply(y) as SymbolicTensor;
+    y = bnActivation(conv(y, seeds, `${name}_expand`, expanded, 1), 'swish', `${name}_expand`);
   }
   y = tfl
     .depthwiseConv2d({
@@ -262,40 +229,19 @@ function mbConv(x: SymbolicTensor, spec: MbConvSpec, stride: number, seeds: Seed
       name: `${name}_dw`,
     })
     .apply(y) as SymbolicTensor;
-  y = tfl.batchNormalization({ name: `${name}_dw_bn` }).apply(y) as SymbolicTensor;
-  y = tfl.activation({ activation: 'swish', name: `${name}_dw_swish` }).apply(y) as SymbolicTensor;
+  y = bnActivation(y, 'swish', `${name}_dw`);
   // Squeeze-and-excitation with a reduction of 4 relative to the block's input width.
   const squeezed = Math.max(1, Math.floor(inChannels / 4));
   let se = tfl.globalAveragePooling2d({ name: `${name}_se_gap` }).apply(y) as SymbolicTensor;
   se = tfl.reshape({ targetShape: [1, 1, expanded], name: `${name}_se_reshape` }).apply(se) as SymbolicTensor;
-  se = tfl
-    .conv2d({
-      filters: squeezed,
-      kernelSize: 1,
-      activation: 'swish',
-      kernelInitializer: init(seeds.kernel()),
-      name: `${name}_se_reduce`,
-    })
-    .apply(se) as SymbolicTensor;
-  se = tfl
-    .conv2d({
-      filters: expanded,
-      kernelSize: 1,
-      activation: 'sigmoid',
-      kernelInitializer: init(seeds.glorot()),
-      name: `${name}_se_expand`,
-    })
-    .apply(se) as SymbolicTensor;
+  const seConv = (t: SymbolicTensor, filters: number, activation: 'swish' | 'sigmoid', kernel: Init, step: string) =>
+    tfl
+      .conv2d({ filters, kernelSize: 1, activation, kernelInitializer: init(kernel), name: `${name}_se_${step}` })
+      .apply(t) as SymbolicTensor;
+  se = seConv(se, squeezed, 'swish', seeds.kernel(), 'reduce');
+  se = seConv(se, expanded, 'sigmoid', seeds.glorot(), 'expand');
   y = tfl.multiply({ name: `${name}_se_scale` }).apply([y, se]) as SymbolicTensor;
-  y = tfl
-    .conv2d({
-      filters: spec.filters,
-      kernelSize: 1,
-      useBias: false,
-      kernelInitializer: init(seeds.kernel()),
-      name: `${name}_project`,
-    })
-    .apply(y) as SymbolicTensor;
+  y = conv(y, seeds, `${name}_project`, spec.filters, 1);
   y = tfl.batchNormalization({ name: `${name}_project_bn` }).apply(y) as SymbolicTensor;
   if (stride === 1 && inChannels === spec.filters) {
     y = tfl.add({ name: `${name}_add` }).apply([x, y]) as SymbolicTensor;
@@ -312,35 +258,14 @@ export function buildEfficientNet(o: ArchOptions, width = 0.5, depth = 0.5): Lay
   const seeds = new SeedSequence(o.seed ?? 0);
   const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
   const stemFilters = Math.max(8, Math.round((32 * width) / 8) * 8);
-  let x = tfl
-    .conv2d({
-      filters: stemFilters,
-      kernelSize: 3,
-      padding: 'same',
-      useBias: false,
-      kernelInitializer: init(seeds.kernel()),
-      name: 'stem_conv',
-    })
-    .apply(input) as SymbolicTensor;
-  x = tfl.batchNormalization({ name: 'stem_bn' }).apply(x) as SymbolicTensor;
-  x = tfl.activation({ activation: 'swish', name: 'stem_swish' }).apply(x) as SymbolicTensor;
+  let x = bnActivation(conv(input, seeds, 'stem_conv', stemFilters, 3), 'swish', 'stem');
   scaleStages(width, depth).forEach((spec, s) => {
     for (let r = 0; r < spec.repeats; r++) {
       x = mbConv(x, spec, r === 0 ? spec.stride : 1, seeds, `stage${s + 1}_block${r + 1}`);
     }
   });
   const topFilters = Math.round(1280 * width);
-  x = tfl
-    .conv2d({
-      filters: topFilters,
-      kernelSize: 1,
-      useBias: false,
-      kernelInitializer: init(seeds.kernel()),
-      name: 'top_conv',
-    })
-    .apply(x) as SymbolicTensor;
-  x = tfl.batchNormalization({ name: 'top_bn' }).apply(x) as SymbolicTensor;
-  x = tfl.activation({ activation: 'swish', name: 'top_swish' }).apply(x) as SymbolicTensor;
+  x = bnActivation(conv(x, seeds, 'top_conv', topFilters, 1), 'swish', 'top');
   x = tfl.globalAveragePooling2d({ name: 'gap' }).apply(x) as SymbolicTensor;
   x = tfl.dropout({ rate: 0.3, name: 'top_drop' }).apply(x) as SymbolicTensor;
   const out = softmaxLayer(x, o, seeds);
