@@ -63,12 +63,14 @@ describe.skipIf(!ready)('webgpu path vs wasm path', () => {
 
     const gpu = await engine.run(crops);
     const k = engine.models.classes.length;
-    gpu.perModel.forEach((p, m) => {
+    expect([...gpu.perModel.keys()]).toEqual([...wasm.perModel.keys()]);
+    gpu.perModel.forEach((p, name) => {
       expect(p.length).toBe(crops.length * k);
+      const q = wasm.perModel.get(name)!;
       let maxDiff = 0;
-      for (let i = 0; i < p.length; i++) maxDiff = Math.max(maxDiff, Math.abs(p[i] - wasm.perModel[m][i]));
+      for (let i = 0; i < p.length; i++) maxDiff = Math.max(maxDiff, Math.abs(p[i] - q[i]));
       console.log(
-        `${engine.models.members[m].name}: webgpu vs wasm max |Δp| = ${maxDiff.toExponential(2)} over ${crops.length} crops`,
+        `${name}: webgpu vs wasm max |Δp| = ${maxDiff.toExponential(2)} over ${crops.length} crops`,
       );
       expect(maxDiff).toBeLessThan(1e-3);
     });
@@ -79,9 +81,9 @@ describe.skipIf(!ready)('webgpu path vs wasm path', () => {
     expect(client.welcome.backend).toBe('webgpu');
     const o = await client.sendFrame(jpegs.map((crop, i) => ({ crop, box: { x: i, y: 0, w: 1, h: 1 } })));
     if (o.kind !== 'result') throw new Error(JSON.stringify(o));
+    const [m0, p0] = [...wasm.perModel][0];
     o.result.faces.forEach((f, i) => {
-      const m0 = engine.models.members[0].name;
-      const expected = Array.from(wasm.perModel[0].subarray(i * k, (i + 1) * k));
+      const expected = Array.from(p0.subarray(i * k, (i + 1) * k));
       f.models[m0].forEach((p, c) => expect(p).toBeCloseTo(expected[c], 3));
     });
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();

@@ -214,7 +214,7 @@ export class Batcher {
 
   private faceResult(
     box: FaceResult['box'],
-    output: { perModel: Float32Array[] },
+    output: { perModel: ReadonlyMap<string, Float32Array> },
     row: number,
     wanted: ReadonlySet<string>,
   ): FaceResult {
@@ -223,7 +223,9 @@ export class Batcher {
     const ensemble = new Array<number>(k).fill(0);
     const models: Record<string, number[]> = {};
     members.forEach((m, i) => {
-      const p = Array.from(output.perModel[i].subarray(row * k, (row + 1) * k));
+      const probs = output.perModel.get(m.name);
+      if (!probs) return; // weight 0: not run, and it would add nothing
+      const p = Array.from(probs.subarray(row * k, (row + 1) * k));
       for (let c = 0; c < k; c++) ensemble[c] += weights[i] * p[c];
       if (wanted.has(m.name)) models[m.name] = p;
     });

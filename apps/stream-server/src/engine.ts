@@ -21,15 +21,18 @@ import {
 import { tf } from '@affect/fer';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BackendChoice } from './config.ts';
-import { loadShippedModels, type ShippedModels } from './models.ts';
+import { loadShippedModels, membersToRun, type ShippedModels } from './models.ts';
 
 // fer's tf module re-exports tfjs-core (one instance for the whole process); @affect/gpu
 // types it as the tfjs-core namespace, which has a `default` the re-export lacks.
 const tfCore = tf as unknown as Tf;
 
 export interface InferenceOutput {
-  /** Per member (ShippedModels order): n × classes probabilities, row-major. */
-  perModel: Float32Array[];
+  /**
+   * n × classes probabilities, row-major, of each member that ran, by name: every member
+   * with a weight above 0 (membersToRun). A weight-0 member is not run and has no entry.
+   */
+  perModel: Map<string, Float32Array>;
   preprocessMs: number;
   inferenceMs: number;
 }
@@ -71,11 +74,13 @@ function predictMember(model: LayersModel, input: tf.Tensor4D, tta: boolean): tf
   });
 }
 
-async function runModels(models: ShippedModels, input: tf.Tensor4D): Promise<Float32Array[]> {
-  // All members are queued before any read, so a GPU can overlap them.
-  const outputs = models.members.map((m) => predictMember(m.model, input, models.ensemble.tta));
+async function runModels(models: ShippedModels, input: tf.Tensor4D): Promise<Map<string, Float32Array>> {
+  const run = membersToRun(models);
+  // All of them are queued before any read, so a GPU can overlap them.
+  const outputs = run.map((m) => predictMember(m.model, input, models.ensemble.tta));
   try {
-    return (await Promise.all(outputs.map((t) => t.data()))) as Float32Array[];
+    const probs = (await Promise.all(outputs.map((t) => t.data()))) as Float32Array[];
+    return new Map(run.map((m, i) => [m.name, probs[i]]));
   } finally {
     for (const t of outputs) t.dispose();
   }

@@ -4,6 +4,7 @@ export { createEngine, type Engine, type InferenceOutput } from './engine.ts';
 export {
   loadShippedModels,
   ensembleWeights,
+  membersToRun,
   presentArchs,
   NoModelsError,
   type ShippedModels,

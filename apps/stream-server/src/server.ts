@@ -6,6 +6,7 @@ import { formatAdapter } from '@affect/gpu';
 import { Batcher } from './batcher.ts';
 import { checkConfig, type ServerConfig } from './config.ts';
 import { createEngine, type Engine } from './engine.ts';
+import { membersToRun } from './models.ts';
 import { serverMetrics, type ServerMetrics } from './metrics.ts';
 import { Session, type SessionHost } from './session.ts';
 import type { Connection, HttpReply, RunningTransport, TransportHandlers } from './transport/types.ts';
@@ -68,6 +69,7 @@ export async function startStreamServer(
   const batcher = new Batcher(engine, config.batch, config.limits.maxCropSide, metrics);
   const { models } = engine;
   const modelNames = models.members.map((m) => m.name);
+  const runNames = new Set(membersToRun(models).map((m) => m.name));
 
   const host: SessionHost = {
     config,
@@ -81,7 +83,8 @@ export async function startStreamServer(
       sessionId,
       classes: models.classes,
       ensemble: models.ensemble,
-      models: wanted,
+      // A weight-0 member is not run, so it has no probabilities to offer: left out here.
+      models: wanted.filter((name) => runNames.has(name)),
       backend: engine.backend,
       limits: config.limits,
     }),

@@ -23,7 +23,10 @@ export interface SessionHost {
   readonly config: ServerConfig;
   readonly metrics: ServerMetrics;
   readonly shuttingDown: boolean;
-  /** The welcome for a session that asked for these models. */
+  /**
+   * The welcome for a session that asked for these (loaded) models; its `models` are those
+   * of them the server runs, the ones the session will get probabilities for.
+   */
   welcome(sessionId: string, models: string[]): WelcomeMessage;
   /** Names of the loaded models. */
   modelNames(): string[];
@@ -188,11 +191,11 @@ export class Session implements FrameSource, ConnectionHandlers {
       );
       return;
     }
-    const models = m.models ?? loaded;
-    this.wantedModels = new Set(models);
+    const welcome = this.host.welcome(this.id, m.models ?? loaded);
+    this.wantedModels = new Set(welcome.models);
     this.state = 'open';
     this.host.config.log(`[session ${this.id}] hello from ${JSON.stringify(m.client)} at ${this.conn.ip}`);
-    this.send(this.host.welcome(this.id, models));
+    this.send(welcome);
   }
 
   private onFrame(m: FrameMessage): void {

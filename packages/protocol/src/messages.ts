@@ -32,6 +32,7 @@ export interface HelloMessage {
   /**
    * Models whose own probabilities the client wants in each result, by name (cnn, vgg16,
    * resnetv2, efficientnet). Omitted: all loaded models. The ensemble is always returned.
+   * A model with ensemble weight 0 is not run, so it is left out (see WelcomeMessage.models).
    */
   models?: string[];
 }
@@ -89,7 +90,10 @@ export interface WelcomeMessage {
   classes: string[];
   /** The loaded models (all of them) and the ensemble they make. */
   ensemble: EnsembleInfo;
-  /** The models this session gets per-model probabilities for. */
+  /**
+   * The models this session gets per-model probabilities for: those it asked for, less any
+   * with weight 0 in the ensemble, which the server does not run.
+   */
   models: string[];
   /** Which inference path runs: tfjs on WebGPU with the WGSL preprocess, or tfjs wasm with the CPU one. */
   backend: 'webgpu' | 'wasm';
@@ -98,7 +102,7 @@ export interface WelcomeMessage {
 
 export interface FaceResult {
   box: Box;
-  /** Probabilities per requested model, each in `classes` order. */
+  /** Probabilities per model of the welcome's `models`, each in `classes` order. */
   models: Record<string, number[]>;
   /** The weighted ensemble's probabilities. */
   ensemble: number[];

@@ -1,0 +1,85 @@
+// An ensemble member with weight 0 adds nothing to the ensemble, so the server loads and
+// lists it but does not run it, and offers no per-model probabilities for it. Two of the
+// shipped models, with an ensemble.json of our own that gives the second weight 0.
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { StreamClient } from '@affect/client';
+import {
+  createEngine,
+  decodeCrop,
+  membersToRun,
+  presentArchs,
+  startStreamServer,
+  type Engine,
+  type StreamServer,
+} from '@affect/stream-server';
+import { randomJpeg, requireModels, requireOrSkip, testConfig } from './support/stream.ts';
+
+const modelsDir = requireModels();
+const shipped = modelsDir ? presentArchs(modelsDir) : [];
+const ready = requireOrSkip(shipped.length >= 2, `fewer than two shipped models in ${modelsDir}`);
+
+describe.skipIf(!ready)('an ensemble member with weight 0', () => {
+  const [kept, idle] = shipped;
+  let dir: string;
+  let engine: Engine;
+  let server: StreamServer;
+  let crop: Uint8Array;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'affect-weight0-'));
+    for (const arch of [kept, idle]) symlinkSync(join(modelsDir!, arch), join(dir, arch));
+    const ensemble = { members: [kept, idle], weights: [1, 0], tta: false };
+    writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(ensemble));
+    engine = await createEngine({ backend: 'wasm', modelsDir: dir });
+    server = await startStreamServer(testConfig('ws', dir), { engine });
+    crop = await randomJpeg(64, 64, 11);
+  });
+  afterAll(async () => {
+    await server?.shutdown();
+    engine?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('is loaded and listed with its weight, but the engine never runs it', async () => {
+    expect(engine.models.ensemble.members).toEqual([
+      { name: kept, weight: 1 },
+      { name: idle, weight: 0 },
+    ]);
+    expect(engine.models.members.map((m) => m.name)).toEqual([kept, idle]);
+    expect(membersToRun(engine.models).map((m) => m.name)).toEqual([kept]);
+    const predict = (name: string) =>
+      vi.spyOn(engine.models.members.find((m) => m.name === name)!.model, 'predict');
+    const [keptPredict, idlePredict] = [predict(kept), predict(idle)];
+    try {
+      const out = await engine.run([await decodeCrop(crop, 1024)]);
+      expect([...out.perModel.keys()]).toEqual([kept]);
+      expect(keptPredict).toHaveBeenCalled();
+      expect(idlePredict).not.toHaveBeenCalled();
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  test('sessions get probabilities only for the members that run, even when they ask for it', async () => {
+    const plain = await StreamClient.connect(server.url);
+    expect(plain.welcome.models).toEqual([kept]);
+    expect(plain.welcome.ensemble.members).toContainEqual({ name: idle, weight: 0 });
+    await plain.close();
+
+    const asking = await StreamClient.connect(server.url, { models: [kept, idle] });
+    expect(asking.welcome.models).toEqual([kept]);
+    const o = await asking.sendFrame([{ crop, box: { x: 0, y: 0, w: 64, h: 64 } }]);
+    if (o.kind !== 'result') throw new Error(`expected a result, got ${JSON.stringify(o).slice(0, 300)}`);
+    const f = o.result.faces[0];
+    expect(Object.keys(f.models)).toEqual([kept]);
+    expect(f.ensemble).toEqual(f.models[kept]);
+    expect(f.ensemble.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    await asking.close();
+
+    const health = server.health();
+    expect(health.models).toEqual(engine.models.ensemble.members);
+  });
+});
