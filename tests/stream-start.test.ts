@@ -2,26 +2,14 @@
 // models and the web app, prints where and what runs, serves the page, and on SIGTERM the
 // server closes every session with a reason and the launcher exits 0.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { StreamClient } from '@affect/client';
 import { repoRoot } from '@affect/fer';
 import { requireModels } from './support/stream.ts';
+import { freePort } from './support/web.ts';
 
 const modelsDir = requireModels();
-
-/** A port nothing listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(!modelsDir)('npm start', () => {
   test('starts server and web app; prints URLs, adapter, backend, transport, models; SIGTERM closes sessions', async () => {
