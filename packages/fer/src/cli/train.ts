@@ -20,6 +20,8 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --class-weights <balanced|none>  (default ${DEFAULT_CONFIG.classWeights})
   --no-augment          train without augmentation
   --patience <n>        early stopping: epochs without a better validation macro-F1 (default ${DEFAULT_CONFIG.patience})
+  --bn-images <n>       re-estimate batch-norm statistics on n training images before each
+                        validation ("precise BN"; 0 keeps the running averages; default ${DEFAULT_CONFIG.bnImages})
   --seed <n>            (default ${DEFAULT_CONFIG.seed})
   --workers <n>         data-parallel worker threads (default: cores, max 2)
   --backend <auto|webgpu|wasm|cpu>  where replicas run (default auto: WebGPU on a real GPU, else wasm)
@@ -59,6 +61,7 @@ export const trainCommand: Command = {
         'class-weights': { type: 'string' },
         'no-augment': { type: 'boolean' },
         patience: { type: 'string' },
+        'bn-images': { type: 'string' },
         seed: { type: 'string' },
         workers: { type: 'string' },
         backend: { type: 'string' },
@@ -102,6 +105,7 @@ export const trainCommand: Command = {
       valLimit: num(values['val-limit'], 'val-limit', true),
       init: values.init ? resolve(values.init) : undefined,
       freeze: num(values.freeze, 'freeze', true) ?? 0,
+      bnImages: num(values['bn-images'], 'bn-images', true) ?? DEFAULT_CONFIG.bnImages,
     };
     if (config.batch < 2) throw new CliError('--batch must be at least 2');
     if (config.workers < 1) throw new CliError('--workers must be at least 1');

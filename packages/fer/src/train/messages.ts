@@ -45,11 +45,19 @@ export interface PredictRequest {
   flip: boolean;
 }
 
+/** Re-estimate batch-norm statistics on these images (see Replica.recalibrateBatchNorm). */
+export interface RecalibrateRequest {
+  type: 'recalibrate';
+  pixels: Uint8Array;
+  batch: number;
+}
+
 export type ToWorker =
   | WorkerInit
   | GradRequest
   | ApplyRequest
   | PredictRequest
+  | RecalibrateRequest
   | { type: 'getWeights' }
   | { type: 'setWeights'; weights: Float32Array[] }
   | { type: 'getOptimizer' }
@@ -70,6 +78,7 @@ export type FromWorker =
   | { type: 'grad'; result: GradResult }
   | { type: 'applied' }
   | { type: 'predicted'; probs: Float32Array }
+  | { type: 'recalibrated'; batches: number }
   | { type: 'weights'; weights: Float32Array[] }
   | { type: 'optimizer'; state: Float32Array[] }
   | { type: 'saved' }

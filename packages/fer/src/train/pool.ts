@@ -148,6 +148,31 @@ export class WorkerPool {
   }
 
   /**
+   * Re-estimates batch-norm statistics ("precise BN") on `pixels`, split across the replicas
+   * in batches of `batch`; the syncWeights() that follows averages the replicas' estimates.
+   * Returns the number of batches used in all.
+   */
+  async recalibrate(pixels: Uint8Array, batch: number): Promise<number> {
+    const total = Math.floor(pixels.length / 2304 / batch);
+    if (total === 0) return 0;
+    const k = this.workers.length;
+    // Every replica gets at least one batch (all of them when there are fewer batches than
+    // replicas), so none keeps stale statistics into the average.
+    const range = (i: number) =>
+      total >= k ? [Math.floor((total * i) / k), Math.floor((total * (i + 1)) / k)] : [0, total];
+    const done = await Promise.all(
+      this.workers.map((w, i) => {
+        const [from, to] = range(i);
+        const slice = pixels.slice(from * batch * 2304, to * batch * 2304);
+        return w
+          .request({ type: 'recalibrate', pixels: slice, batch }, 'recalibrated', [slice.buffer])
+          .then((r) => r.batches);
+      }),
+    );
+    return total >= k ? done.reduce((a, b) => a + b, 0) : total;
+  }
+
+  /**
    * Averages every weight over the replicas. Trainable weights are already equal; the
    * batch-norm running statistics differ, since each replica saw only its own slices.
    */

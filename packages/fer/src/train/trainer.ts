@@ -43,6 +43,12 @@ export interface TrainConfig {
   init?: string;
   /** Freeze this many layers from the input (with --init). */
   freeze: number;
+  /**
+   * Training images on which batch-norm statistics are re-estimated before each validation
+   * ("precise BN", Replica.recalibrateBatchNorm); 0 keeps the running averages. Missing in
+   * checkpoints written before it existed (read as 0 there unless --resume sets it).
+   */
+  bnImages?: number;
 }
 
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'arch' | 'dataDir' | 'out'> = {
@@ -60,6 +66,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'arch' | 'dataDir' | 'out'> = {
   workers: Math.max(1, Math.min(2, availableParallelism())),
   backend: 'wasm',
   freeze: 0,
+  bnImages: 2048,
 };
 
 /**
@@ -223,6 +230,7 @@ export async function train(
       ...ck.state.config,
       epochs: configIn.epochs,
       patience: configIn.patience,
+      bnImages: configIn.bnImages,
       out: configIn.out,
       dataDir: configIn.dataDir,
     };
@@ -339,6 +347,13 @@ export async function train(
       }
       progress.done();
       const trainSeconds = (performance.now() - t0) / 1000;
+      if (config.bnImages) {
+        const sample = shuffled(trainIdx, config.seed * 7 + epoch).slice(0, config.bnImages);
+        await pool.recalibrate(
+          gatherImages(train.pixels, sample),
+          Math.max(2, Math.floor(config.batch / pool.size)),
+        );
+      }
       await pool.syncWeights();
       const probs = await pool.predict(valPixels, k);
       const metrics: Metrics = computeMetrics(valLabels, argmaxRows(probs, k), [...val.classes]);

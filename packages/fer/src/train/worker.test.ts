@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '../tfjs/tf.ts';
 import { createReplica } from './worker.ts';
 import { seededRandom } from '../data/testing.ts';
@@ -37,5 +38,78 @@ describe('training replica', () => {
     for (let s = 1; s <= 3; s++) await step(s);
     await replica.predict(pixels(), true);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('re-estimates batch-norm statistics as the mean of batch statistics (precise BN)', async () => {
+    const replica = await createReplica({
+      type: 'init',
+      workerIndex: 0,
+      arch: 'vgg16',
+      numClasses: 4,
+      seed: 2,
+      freeze: 0,
+      labelSmoothing: 0,
+      weightDecay: 0,
+      backend: 'wasm',
+    });
+    const model = replica.model;
+    const bnLayers = model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+    const first = bnLayers[0];
+    // Stale statistics, far from anything the data gives.
+    const stale = (name: string) =>
+      name.includes('moving_mean') ? 50 : name.includes('moving_variance') ? 1e-3 : undefined;
+    for (const l of bnLayers) {
+      l.setWeights(
+        l.weights.map((w) =>
+          stale(w.originalName) === undefined
+            ? w.read()
+            : tf.fill(w.shape as number[], stale(w.originalName)!),
+        ),
+      );
+    }
+    const trainable = await Promise.all(model.trainableWeights.map((w) => w.read().data()));
+    const rand = seededRandom(11);
+    const batch = 8;
+    const batches = 3;
+    const pixels = Uint8Array.from({ length: batches * batch * 2304 }, () => Math.floor(rand() * 256));
+
+    expect(replica.recalibrateBatchNorm(pixels, batch)).toBe(batches);
+
+    // The first batch norm's input is a conv of the image alone, so its expected mean is
+    // computable directly: the mean over batches of each batch's per-channel mean.
+    const probe = tfl.model({ inputs: model.inputs, outputs: first.input as tfl.SymbolicTensor });
+    const x = tf.div(tf.tensor4d(Float32Array.from(pixels), [batches * batch, 48, 48, 1]), 255);
+    const perBatch = tf.tidy(() =>
+      tf.stack(
+        Array.from({ length: batches }, (_, b) =>
+          tf.mean(
+            probe.predict(tf.slice(x, [b * batch, 0, 0, 0], [batch, 48, 48, 1])) as tf.Tensor4D,
+            [0, 1, 2],
+          ),
+        ),
+      ),
+    );
+    const expected = (await tf.mean(perBatch, 0).data()) as Float32Array;
+    expect(first.weights.map((w) => w.originalName)).toEqual([
+      expect.stringMatching(/gamma/),
+      expect.stringMatching(/beta/),
+      expect.stringMatching(/moving_mean/),
+      expect.stringMatching(/moving_variance/),
+    ]);
+    const [, , movingMean, movingVar] = first.getWeights();
+    const got = (await movingMean.data()) as Float32Array;
+    expected.forEach((e, c) => expect(got[c]).toBeCloseTo(e, 4));
+    expect(Math.max(...Array.from(expected, Math.abs))).toBeGreaterThan(1e-3); // a real signal
+    const variance = (await movingVar.data()) as Float32Array;
+    expect(variance.every((v) => v > 1e-3 && v !== 1e-3)).toBe(true);
+    // Every other batch norm moved off its stale values too; weights and momentum are untouched.
+    for (const l of bnLayers.slice(1)) {
+      const mean = (await l.getWeights()[2].data()) as Float32Array;
+      expect(mean.some((v) => v !== 50)).toBe(true);
+    }
+    const after = await Promise.all(model.trainableWeights.map((w) => w.read().data()));
+    after.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(trainable[i])));
+    expect((first as unknown as { momentum: number }).momentum).toBe(0.99);
+    tf.dispose([x, perBatch]);
   });
 });

@@ -179,6 +179,38 @@ export class Replica {
     return out;
   }
 
+  /**
+   * "Precise BN": replaces every batch-norm layer's moving mean and variance by the plain
+   * average of its batch statistics over `pixels` in batches of `batch`, in training mode
+   * (un-augmented images, the way inference sees them). The running averages kept during
+   * training (momentum 0.99, ~100 steps) lag behind weights that change fast; for deep stacks
+   * of batch norm (EfficientNet's MBConv+SE blocks) the lag compounds until inference-mode
+   * outputs collapse to one class while training-mode outputs are fine. Returns the number of
+   * batches used; the trainable weights are untouched.
+   */
+  recalibrateBatchNorm(pixels: Uint8Array, batch: number): number {
+    const layers = this.model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+    const input = toUnitFloats(pixels, false);
+    const size = IMAGE_SIDE * IMAGE_SIDE;
+    const batches = Math.floor(input.length / size / batch);
+    if (layers.length === 0 || batches === 0) return 0;
+    const bn = layers as unknown as Array<{ momentum: number }>;
+    const momentum = bn.map((l) => l.momentum);
+    try {
+      for (let k = 1; k <= batches; k++) {
+        // moving ← moving·(k−1)/k + batch/k: after k batches, the mean of their statistics.
+        for (const l of bn) l.momentum = (k - 1) / k;
+        const slice = input.subarray((k - 1) * batch * size, k * batch * size);
+        tf.tidy(() => {
+          this.model.apply(tf.tensor4d(slice, [batch, IMAGE_SIDE, IMAGE_SIDE, 1]), { training: true });
+        });
+      }
+    } finally {
+      bn.forEach((l, i) => (l.momentum = momentum[i]));
+    }
+    return batches;
+  }
+
   async weights(): Promise<Float32Array[]> {
     return Promise.all(this.model.weights.map(async (w) => (await w.read().data()) as Float32Array));
   }
@@ -274,6 +306,9 @@ function serve(port: NonNullable<typeof parentPort>): void {
             send({ type: 'predicted', probs }, [probs.buffer as ArrayBuffer]);
             break;
           }
+          case 'recalibrate':
+            send({ type: 'recalibrated', batches: need().recalibrateBatchNorm(msg.pixels, msg.batch) });
+            break;
           case 'getWeights':
             send({ type: 'weights', weights: await need().weights() });
             break;
