@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireSharedData } from '../data/testing.ts';
 import { readModelArtifacts, weightArrays } from '../models/io.ts';
-import { DEFAULT_CONFIG, train, type TrainConfig } from './trainer.ts';
+import { DEFAULT_CONFIG, train, type EpochLog, type TrainConfig } from './trainer.ts';
 import { learningRate } from './schedule.ts';
 
 const dataDir = requireSharedData();
@@ -40,9 +40,12 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     patience: 100,
   };
 
+  let firstRun: EpochLog[] = [];
+
   it('lowers the training loss, logs every epoch and writes checkpoint and best model', async () => {
     const epochs: number[] = [];
     const result = await train(config, false, { onEpoch: (l) => epochs.push(l.epoch) });
+    firstRun = result.state.history.map((l) => ({ ...l }));
     expect(epochs).toEqual([1, 2, 3, 4]);
     const h = result.state.history;
     expect(h[3].trainLoss).toBeLessThan(h[0].trainLoss * 0.9);
@@ -56,6 +59,18 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     }
     expect(existsSync(join(out, 'best', 'model.json'))).toBe(true);
     expect(result.state.bestEpoch).toBeGreaterThanOrEqual(1);
+  });
+
+  it('precise BN changes validation only: the same training, no collapse to one class', async () => {
+    expect(config.bnImages).toBeGreaterThan(0); // the run above re-estimated batch-norm statistics
+    const plain = (
+      await train({ ...config, out: mkdtempSync(join(tmpdir(), 'fer-nobn-')), bnImages: 0 }, false)
+    ).state.history;
+    expect(plain.map((l) => l.trainLoss)).toEqual(firstRun.map((l) => l.trainLoss));
+    // 12 steps leave the running averages near their initial values: inference-mode outputs
+    // are then one class for every image, which the re-estimated statistics avoid.
+    expect(firstRun[3].valAccuracy).toBeGreaterThan(plain[3].valAccuracy + 0.1);
+    expect(firstRun[3].valMacroF1).toBeGreaterThan(plain[3].valMacroF1);
   });
 
   it('resumes from the checkpoint where it stopped', async () => {

@@ -196,6 +196,10 @@ export class Replica {
     if (layers.length === 0 || batches === 0) return 0;
     const bn = layers as unknown as Array<{ momentum: number }>;
     const momentum = bn.map((l) => l.momentum);
+    // Dropout draws its seeds from Math.random (seeded per worker in createReplica): a generator
+    // of its own here keeps training's random stream, and so the run, what it would be without.
+    const random = Math.random;
+    Math.random = mulberry32(batches * 7919 + pixels.length);
     try {
       for (let k = 1; k <= batches; k++) {
         // moving ← moving·(k−1)/k + batch/k: after k batches, the mean of their statistics.
@@ -206,6 +210,7 @@ export class Replica {
         });
       }
     } finally {
+      Math.random = random;
       bn.forEach((l, i) => (l.momentum = momentum[i]));
     }
     return batches;
