@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../train/trainer.ts';
-import { accuracyStandardError, trainCommandLine } from './build.ts';
+import { accuracyStandardError, scheduleRestarts, trainCommandLine } from './build.ts';
 import { trainingProgress, type TrainingRecord } from './collect.ts';
 
 const recipe = { ...DEFAULT_CONFIG, arch: 'resnetv2' as const, epochs: 20, workers: 2 };
@@ -25,6 +25,31 @@ describe('trainCommandLine', () => {
       'npm run fer -- train --arch resnetv2 --epochs 20 --lr 0.001 --label-smoothing 0 --class-weights none ' +
         '--no-augment --workers 2 --limit-per-class 100 --init models/cnn/model.json --freeze 4',
     );
+  });
+});
+
+describe('trainCommandLine for runs from before precise BN', () => {
+  it('says --bn-images 0 when the recipe has none', () => {
+    const { bnImages: _, ...old } = recipe;
+    expect(trainCommandLine('resnetv2', old)).toBe(
+      'npm run fer -- train --arch resnetv2 --epochs 20 --workers 2 --bn-images 0',
+    );
+  });
+});
+
+describe('scheduleRestarts', () => {
+  const history = (lrs: number[]) =>
+    lrs.map((lr, i) => ({ epoch: i + 1, lr }) as TrainingRecord['history'][number]);
+
+  it('finds the epochs where a resumed run restarted its cosine schedule', () => {
+    // warm-up to the peak, decay over a 4-epoch budget, then resumed at epoch 5 with 7 epochs
+    const lrs = [0.002, 0.0019, 0.0011, 0.0003, 0.0009, 0.0004, 0.0001];
+    expect(scheduleRestarts({ recipe: { ...recipe, epochs: 7 }, history: history(lrs) })).toEqual([5]);
+  });
+
+  it('finds none in a run that kept one schedule, warm-up included', () => {
+    const lrs = [0.001, 0.002, 0.0015, 0.0008, 0.0002];
+    expect(scheduleRestarts({ recipe: { ...recipe, warmupEpochs: 1 }, history: history(lrs) })).toEqual([]);
   });
 });
 

@@ -593,6 +593,19 @@ function augmentationText(): string {
   );
 }
 
+/**
+ * Epochs (1-based) whose learning rate is above the previous epoch's after warm-up: where a
+ * run was resumed with a new budget and its cosine schedule started over.
+ */
+export function scheduleRestarts(t: Pick<TrainingRecord, 'history' | 'recipe'>): number[] {
+  const h = t.history;
+  const out: number[] = [];
+  for (let i = 1; i < h.length; i++) {
+    if (h[i].epoch > t.recipe.warmupEpochs + 1 && h[i].lr > h[i - 1].lr * 1.001) out.push(h[i].epoch);
+  }
+  return out;
+}
+
 /** The `fer train` command line that reproduces a recipe (flags only where it differs from the defaults). */
 export function trainCommandLine(arch: Arch, recipe: TrainingRecord['recipe']): string {
   const flags = [`--arch ${arch}`, `--epochs ${recipe.epochs}`];
@@ -612,6 +625,8 @@ export function trainCommandLine(arch: Arch, recipe: TrainingRecord['recipe']): 
   if (recipe.valLimit !== undefined) flags.push(`--val-limit ${recipe.valLimit}`);
   if (recipe.init !== undefined) flags.push(`--init ${recipe.init}`);
   if (differs('freeze')) flags.push(`--freeze ${recipe.freeze}`);
+  // Runs from before precise BN existed have no bnImages: they validated on running averages.
+  if ((recipe.bnImages ?? 0) !== DEFAULT_CONFIG.bnImages) flags.push(`--bn-images ${recipe.bnImages ?? 0}`);
   return `npm run fer -- train ${flags.join(' ')}`;
 }
 
@@ -635,6 +650,12 @@ function recipeRows(t: TrainingRecord): string[][] {
     [
       'Early stopping',
       `on validation macro-F1, patience ${r.patience} epochs; the best epoch is the one shipped`,
+    ],
+    [
+      'Batch-norm statistics',
+      r.bnImages
+        ? `re-estimated before each validation on ${int(r.bnImages)} training images (precise BN)`
+        : 'running averages (momentum 0.99)',
     ],
     ['Seed', String(r.seed)],
   ];
@@ -735,11 +756,30 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
       },
       curvesFigure(arch, t),
     );
+    const restarts = scheduleRestarts(t);
+    if (restarts.length) {
+      blocks.push({
+        kind: 'paragraph',
+        text:
+          `The learning rate rises again at epoch ${restarts.join(', ')}: the run was resumed there with a larger ` +
+          `epoch budget (\`--resume --epochs ${t.recipe.epochs}\`), so its cosine schedule restarted (a warm restart). ` +
+          `The command above runs one cosine over ${t.recipe.epochs} epochs instead; to repeat this run, train with ` +
+          `\`--epochs ${restarts[0] - 1}\` first, then resume with \`--resume --epochs ${t.recipe.epochs}\`.`,
+      });
+    }
   } else {
     blocks.push({
       kind: 'paragraph',
       text: 'No training.json: ship the model again with `fer ship` to record its recipe.',
     });
+  }
+  if (m.notes) {
+    blocks.push(
+      { kind: 'heading', level: 2, text: 'Notes on this run' },
+      ...m.notes
+        .split(/\n\s*\n/)
+        .map((p): Block => ({ kind: 'paragraph', text: p.replace(/\s*\n\s*/g, ' ') })),
+    );
   }
   blocks.push(
     { kind: 'heading', level: 2, text: 'Metrics' },

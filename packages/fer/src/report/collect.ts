@@ -38,7 +38,15 @@ export interface ModelRecord {
   status: ModelStatus;
   metrics?: ShippedMetrics;
   training?: TrainingRecord;
+  /**
+   * models/<arch>/NOTES.md, written by hand: how a run actually went where training.json
+   * cannot say (a recipe changed between resumed sessions, a fix that came mid-run).
+   */
+  notes?: string;
 }
+
+/** The hand-written notes file next to a shipped model (`fer ship` leaves it alone). */
+export const NOTES_FILE = 'NOTES.md';
 
 export type TrainingProgress =
   | { state: 'complete'; epochs: number; budget: number }
@@ -74,7 +82,9 @@ export async function readModelRecords(modelsDir: string): Promise<ModelRecord[]
     const trainingPath = join(dir, TRAINING_FILE);
     const metrics = existsSync(metricsPath) ? await readJson<ShippedMetrics>(metricsPath) : undefined;
     const training = existsSync(trainingPath) ? await readJson<TrainingRecord>(trainingPath) : undefined;
-    records.push({ arch, dir, status: metrics ? 'shipped' : 'unshipped', metrics, training });
+    const notesPath = join(dir, NOTES_FILE);
+    const notes = existsSync(notesPath) ? (await readFile(notesPath, 'utf8')).trim() || undefined : undefined;
+    records.push({ arch, dir, status: metrics ? 'shipped' : 'unshipped', metrics, training, notes });
   }
   return records;
 }

@@ -114,6 +114,10 @@ beforeAll(async () => {
   await writeFile(join(modelsDir, 'vgg16', 'metrics.json'), JSON.stringify(metrics));
   await writeFile(join(modelsDir, 'vgg16', 'training.json'), JSON.stringify(training));
   await writeFile(
+    join(modelsDir, 'vgg16', 'NOTES.md'),
+    'Epochs 1-2 ran before a fix.\nThey are in the curves.\n\nA second paragraph.\n',
+  );
+  await writeFile(
     join(modelsDir, 'ensemble.json'),
     JSON.stringify({ members: ['vgg16'], weights: [1], tta: false, fittedOn: 'the fixture' }),
   );
@@ -233,6 +237,9 @@ describe('fer report on a fixture', () => {
       /\*\*Small test set\*\*: 18 images, so test accuracy is uncertain by about ±\d+\.\d points/,
     );
     expect(card).toContain('Trained for 20m03s of wall-clock time');
+    expect(card).toContain(
+      '## Notes on this run\n\nEpochs 1-2 ran before a fix. They are in the curves.\n\nA second paragraph.',
+    );
     for (const a of ['cnn', 'resnetv2', 'efficientnet'])
       expect(existsSync(join(modelsDir, a, 'README.md'))).toBe(false);
   });
