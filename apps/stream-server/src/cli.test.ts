@@ -17,6 +17,13 @@ describe('configFromArgs', () => {
     expect([f.port, f.transport, f.backend]).toEqual([0, 'ws', 'webgpu']);
   });
 
+  test("--no-tta turns the ensemble's flip TTA off; it is on by default", () => {
+    const on = configFromArgs([], {});
+    const off = configFromArgs(['--no-tta'], {});
+    if (on === 'help' || off === 'help') throw new Error('unexpected help');
+    expect([on.tta, off.tta]).toEqual([true, false]);
+  });
+
   test('a smaller max batch also bounds the faces per frame (frames are never split)', () => {
     const c = configFromArgs(['--max-batch', '8', '--batch-window-ms', '0.5'], {});
     if (c === 'help') throw new Error('unexpected help');

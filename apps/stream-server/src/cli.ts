@@ -13,6 +13,8 @@ export const HELP = `usage: stream-server [options]
   --backend auto|wasm|webgpu
                            auto: WebGPU on a hardware adapter, tfjs wasm on a software one
   --models-dir <dir>       shipped models (default models/)
+  --no-tta                 skip the ensemble's flip test-time augmentation: half the
+                           inference per face for a little accuracy (a CPU server's choice)
   --batch-window-ms <ms>   how long a batch waits for more faces (default 4)
   --max-batch <n>          faces per batch (default 32)
   --max-fps <n>            frames per second per session (default 60)
@@ -54,6 +56,7 @@ export function configFromArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       transport: { type: 'string' },
       backend: { type: 'string' },
       'models-dir': { type: 'string' },
+      'no-tta': { type: 'boolean' },
       'batch-window-ms': { type: 'string' },
       'max-batch': { type: 'string' },
       'max-fps': { type: 'string' },
@@ -66,6 +69,7 @@ export function configFromArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (values.help) return 'help';
   const config = defaultConfig(values['models-dir'] ? resolve(values['models-dir']) : DEFAULT_MODELS_DIR);
   config.host = values.host ?? env.STREAM_HOST ?? config.host;
+  if (values['no-tta']) config.tta = false;
   config.port = positive('--port', values.port ?? env.STREAM_PORT, config.port);
   config.transport = oneOf<TransportName>('--transport', values.transport, ['uws', 'ws'], config.transport);
   config.backend = oneOf<BackendChoice>(

@@ -32,6 +32,8 @@ export interface ServerConfig {
   backend: BackendChoice;
   /** Folder with <arch>/model.json (+ weights.bin) and optionally ensemble.json. */
   modelsDir: string;
+  /** false: skip the ensemble's flip TTA (--no-tta), halving inference per face. */
+  tta: boolean;
   batch: BatchOptions;
   send: SendOptions;
   limits: Limits;
@@ -65,6 +67,7 @@ export function defaultConfig(modelsDir: string): ServerConfig {
     transport: 'uws',
     backend: 'auto',
     modelsDir,
+    tta: true,
     batch: { windowMs: 4, maxFaces: 32 },
     send: { highWaterBytes: 1024 * 1024, maxQueued: 64 },
     limits: { ...DEFAULT_LIMITS },

@@ -61,6 +61,8 @@ export interface Engine {
 export interface EngineOptions {
   backend: BackendChoice;
   modelsDir: string;
+  /** false turns off the ensemble's flip TTA (see LoadOptions). */
+  tta?: boolean;
   log?: (line: string) => void;
 }
 
@@ -187,7 +189,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
 async function selectEngine(options: EngineOptions): Promise<Engine> {
   const log = options.log ?? (() => {});
-  const models = () => loadShippedModels(options.modelsDir);
+  const models = () => loadShippedModels(options.modelsDir, { tta: options.tta });
   if (options.backend === 'wasm') return wasmEngine(models, null, '--backend wasm');
 
   let gpu: GpuContext;

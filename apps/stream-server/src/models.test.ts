@@ -1,8 +1,9 @@
 // Which ensemble weights the server uses for the models it found.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { DEFAULT_MODELS_DIR, useCpuBackend } from '@affect/fer';
 import { ensembleWeights, loadShippedModels, NoModelsError } from './models.ts';
 
 function dirWith(ensemble?: unknown): string {
@@ -65,4 +66,23 @@ test('no model in the folder: a start-up error that says what to do', async () =
   mkdirSync(join(dir, 'cnn')); // a folder without model.json is not a model
   await expect(loadShippedModels(dir)).rejects.toBeInstanceOf(NoModelsError);
   await expect(loadShippedModels(dir)).rejects.toThrow(/fer train/);
+});
+
+test('tta: false turns off the flip TTA that ensemble.json asks for, and the note says so', async () => {
+  // One real shipped model (the smallest) with an ensemble.json that asks for TTA.
+  const dir = dirWith({ members: ['efficientnet'], weights: [1], tta: true });
+  const src = join(DEFAULT_MODELS_DIR, 'efficientnet');
+  expect(existsSync(join(src, 'model.json')), `${src} is shipped in the repository`).toBe(true);
+  await useCpuBackend('wasm');
+  cpSync(src, join(dir, 'efficientnet'), { recursive: true });
+  const withTta = await loadShippedModels(dir);
+  expect(withTta.ensemble).toMatchObject({ tta: true, source: 'ensemble.json' });
+  expect(withTta.ensemble.note).toBeUndefined();
+  const without = await loadShippedModels(dir, { tta: false });
+  expect(without.ensemble).toMatchObject({
+    tta: false,
+    source: 'ensemble.json',
+    note: 'flip TTA off (--no-tta)',
+  });
+  expect(without.weights).toEqual([1]);
 });

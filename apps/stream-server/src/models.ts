@@ -89,7 +89,18 @@ export async function ensembleWeights(
 }
 
 /** Loads every present model onto the active tfjs backend (so pick the backend first). */
-export async function loadShippedModels(modelsDir: string): Promise<ShippedModels> {
+export interface LoadOptions {
+  /**
+   * false: no flip test-time augmentation even where ensemble.json asks for it (half the
+   * inference per face, a little less accuracy; said in the ensemble's note).
+   */
+  tta?: boolean;
+}
+
+export async function loadShippedModels(
+  modelsDir: string,
+  options: LoadOptions = {},
+): Promise<ShippedModels> {
   const names = presentArchs(modelsDir);
   if (names.length === 0) throw new NoModelsError(modelsDir);
   const members: LoadedModel[] = [];
@@ -102,7 +113,11 @@ export async function loadShippedModels(modelsDir: string): Promise<ShippedModel
       );
     }
   }
-  const { weights, tta, source, note } = await ensembleWeights(modelsDir, names);
+  const fitted = await ensembleWeights(modelsDir, names);
+  const { weights, source } = fitted;
+  const tta = fitted.tta && options.tta !== false;
+  const notes = [fitted.note, fitted.tta && !tta ? 'flip TTA off (--no-tta)' : undefined].filter(Boolean);
+  const note = notes.length ? notes.join('; ') : undefined;
   return {
     members,
     weights,

@@ -55,7 +55,12 @@ export async function startStreamServer(
   const startedAt = performance.now();
   const engine =
     options.engine ??
-    (await createEngine({ backend: config.backend, modelsDir: config.modelsDir, log: config.log }));
+    (await createEngine({
+      backend: config.backend,
+      modelsDir: config.modelsDir,
+      tta: config.tta,
+      log: config.log,
+    }));
   const ownsEngine = !options.engine;
   const sessions = new Set<Session>();
   const perIp = new Map<string, number>();
