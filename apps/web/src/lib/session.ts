@@ -257,10 +257,7 @@ export class LiveSession {
       if (video.videoWidth === 0) throw new Error('it has no video track');
     } catch (err) {
       if (this.fileUrl !== url) return; // replaced or stopped while it loaded
-      video.removeAttribute('src');
-      video.load();
-      URL.revokeObjectURL(url);
-      this.fileUrl = undefined;
+      this.releaseFile(video);
       this.camera = { kind: 'error', message: videoFileError(file, err) };
       this.emit();
       return;
@@ -288,22 +285,26 @@ export class LiveSession {
     void this.stopLoop();
     for (const t of this.stream?.getTracks() ?? []) t.stop();
     this.stream = undefined;
-    if (this.video) {
-      this.video.srcObject = null;
-      if (this.fileUrl) {
-        this.video.pause();
-        this.video.removeAttribute('src');
-        this.video.load();
-      }
-    }
-    if (this.fileUrl) URL.revokeObjectURL(this.fileUrl);
-    this.fileUrl = undefined;
+    if (this.video) this.video.srcObject = null;
+    this.releaseFile(this.video);
     this.video = undefined;
     this.camera = { kind: 'off' };
     this.detections = [];
     this.tracker.reset();
     this.book.clear();
     this.emit();
+  }
+
+  /** Detaches a playing video file from `video` (when given) and revokes its object URL. */
+  private releaseFile(video: HTMLVideoElement | undefined): void {
+    if (!this.fileUrl) return;
+    if (video) {
+      video.pause();
+      video.removeAttribute('src');
+      video.load();
+    }
+    URL.revokeObjectURL(this.fileUrl);
+    this.fileUrl = undefined;
   }
 
   /** The deviceId of the open camera, when one is open. */
