@@ -1,9 +1,15 @@
 // The coordinator's side of the data-parallel workers: one Worker per core, each with a
 // model replica; requests to one worker are answered in order.
 import { Worker } from 'node:worker_threads';
+import { IMAGE_BYTES } from '../data/format.ts';
 import type { FromWorker, GradResult, ToWorker, WorkerInit } from './messages.ts';
 
 type Reply = Exclude<FromWorker, { type: 'error' }>;
+
+/** Splits `total` units into `k` contiguous [from, to) ranges whose sizes differ by at most one. */
+export function shares(total: number, k: number): Array<[number, number]> {
+  return Array.from({ length: k }, (_, i) => [Math.floor((total * i) / k), Math.floor((total * (i + 1)) / k)]);
+}
 
 class ReplicaWorker {
   private readonly worker: Worker;
@@ -126,16 +132,14 @@ export class WorkerPool {
 
   /** Class probabilities for n images, split across the workers. */
   async predict(pixels: Uint8Array, numClasses: number, flip = false): Promise<Float32Array> {
-    const n = pixels.length / 2304;
-    const per = Math.ceil(n / this.workers.length);
+    const n = pixels.length / IMAGE_BYTES;
     const parts = await Promise.all(
-      this.workers.map((w, i) => {
-        const slice = pixels.slice(i * per * 2304, Math.min(n, (i + 1) * per) * 2304);
-        return slice.length === 0
-          ? Promise.resolve(new Float32Array(0))
-          : w
-              .request({ type: 'predict', pixels: slice, flip }, 'predicted', [slice.buffer])
-              .then((r) => r.probs);
+      shares(n, this.workers.length).map(([from, to], i) => {
+        if (to === from) return Promise.resolve(new Float32Array(0));
+        const slice = pixels.slice(from * IMAGE_BYTES, to * IMAGE_BYTES);
+        return this.workers[i]
+          .request({ type: 'predict', pixels: slice, flip }, 'predicted', [slice.buffer])
+          .then((r) => r.probs);
       }),
     );
     const out = new Float32Array(n * numClasses);
@@ -153,18 +157,16 @@ export class WorkerPool {
    * Returns the number of batches used in all.
    */
   async recalibrate(pixels: Uint8Array, batch: number): Promise<number> {
-    const total = Math.floor(pixels.length / 2304 / batch);
+    const total = Math.floor(pixels.length / IMAGE_BYTES / batch);
     if (total === 0) return 0;
     const k = this.workers.length;
     // Every replica gets at least one batch (all of them when there are fewer batches than
     // replicas), so none keeps stale statistics into the average.
-    const range = (i: number) =>
-      total >= k ? [Math.floor((total * i) / k), Math.floor((total * (i + 1)) / k)] : [0, total];
+    const ranges = total >= k ? shares(total, k) : this.workers.map((): [number, number] => [0, total]);
     const done = await Promise.all(
-      this.workers.map((w, i) => {
-        const [from, to] = range(i);
-        const slice = pixels.slice(from * batch * 2304, to * batch * 2304);
-        return w
+      ranges.map(([from, to], i) => {
+        const slice = pixels.slice(from * batch * IMAGE_BYTES, to * batch * IMAGE_BYTES);
+        return this.workers[i]
           .request({ type: 'recalibrate', pixels: slice, batch }, 'recalibrated', [slice.buffer])
           .then((r) => r.batches);
       }),
