@@ -8,7 +8,10 @@ type Reply = Exclude<FromWorker, { type: 'error' }>;
 
 /** Splits `total` units into `k` contiguous [from, to) ranges whose sizes differ by at most one. */
 export function shares(total: number, k: number): Array<[number, number]> {
-  return Array.from({ length: k }, (_, i) => [Math.floor((total * i) / k), Math.floor((total * (i + 1)) / k)]);
+  return Array.from({ length: k }, (_, i) => [
+    Math.floor((total * i) / k),
+    Math.floor((total * (i + 1)) / k),
+  ]);
 }
 
 class ReplicaWorker {
