@@ -28,6 +28,10 @@ export const ensembleCommand: Command = {
       `validation macro-F1 ${f(spec.validation.plain.macroF1)} plain, ${f(spec.validation.tta.macroF1)} with flip TTA ` +
         `(n=${spec.validation.n}); using ${spec.tta ? 'TTA' : 'no TTA'}`,
     );
+    console.log(
+      `held out by cross-fitting on halves of validation: macro-F1 ${f(spec.validation.crossFitted.macroF1)}, ` +
+        `accuracy ${f(spec.validation.crossFitted.accuracy)}`,
+    );
     return 0;
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestWeights, simplexGrid } from './ensemble.ts';
+import { bestWeights, crossFitted, simplexGrid } from './ensemble.ts';
 
 describe('ensemble weights', () => {
   it('enumerates the simplex grid', () => {
@@ -23,5 +23,21 @@ describe('ensemble weights', () => {
     expect(best.weights[1]).toBeGreaterThan(0);
     const aloneA = bestWeights([a], labels, ['x', 'y', 'z'], 10);
     expect(aloneA.metrics.accuracy).toBe(0.5);
+  });
+
+  it('cross-fitting scores each half with weights fitted on the other half', () => {
+    // Member A is confidently right on the even-numbered images and wrong on the odd ones;
+    // B the reverse. Fitted on the evens the mix leans to A, which gets every odd image
+    // wrong, and the other way round: out of sample nothing is right, while the in-sample
+    // fit gets half.
+    const labels = new Uint8Array([0, 0, 1, 1]);
+    const a = new Float32Array([0.9, 0.1, 0.1, 0.9, 0.1, 0.9, 0.9, 0.1]);
+    const b = new Float32Array([0.1, 0.9, 0.9, 0.1, 0.9, 0.1, 0.1, 0.9]);
+    expect(bestWeights([a, b], labels, ['x', 'y'], 20).metrics.accuracy).toBe(0.5);
+    const out = crossFitted([a, b], labels, ['x', 'y'], 20);
+    expect(out.n).toBe(4);
+    expect(out.accuracy).toBe(0);
+    // Members that agree and are right stay right out of sample.
+    expect(crossFitted([a, a], new Uint8Array([0, 1, 1, 0]), ['x', 'y'], 20).accuracy).toBe(1);
   });
 });

@@ -396,7 +396,12 @@ function ensembleBlocks(d: ReportData): Block[] {
         (e.file.validation
           ? ` On that fit, validation macro-F1 was ${f3(e.file.validation.plain.macroF1)} without TTA and ` +
             `${f3(e.file.validation.tta.macroF1)} with it. Its validation scores are therefore fitted, not held out; ` +
-            'test is the honest comparison.'
+            'test is the honest comparison.' +
+            (e.file.validation.crossFitted
+              ? ` Held out by cross-fitting (weights fitted on half of validation score the other half, both ways), ` +
+                `validation macro-F1 is ${f3(e.file.validation.crossFitted.macroF1)} and accuracy ` +
+                `${pct(e.file.validation.crossFitted.accuracy)}.`
+              : '')
           : ''),
     },
   ];

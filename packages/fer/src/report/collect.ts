@@ -90,7 +90,9 @@ export async function readModelRecords(modelsDir: string): Promise<ModelRecord[]
 }
 
 /** ensemble.json as `fer ensemble` writes it: the spec plus its fit on validation. */
-export type EnsembleFile = EnsembleSpec & { validation?: { plain: Metrics; tta: Metrics; n: number } };
+export type EnsembleFile = EnsembleSpec & {
+  validation?: { plain: Metrics; tta: Metrics; crossFitted?: Metrics; n: number };
+};
 
 export async function readEnsembleFile(modelsDir: string): Promise<EnsembleFile | undefined> {
   const path = join(modelsDir, ENSEMBLE_FILE);

@@ -47,6 +47,17 @@ const validationConfusion = [
   [1, 0, 3, 1],
   [0, 2, 0, 3],
 ];
+const fitted = evalReport('validation', validationConfusion, 3);
+const crossFitted = evalReport(
+  'validation',
+  [
+    [4, 1, 1, 0],
+    [0, 2, 0, 3],
+    [1, 1, 2, 1],
+    [0, 2, 1, 2],
+  ],
+  3,
+);
 const testMetrics = evalReport('test', testConfusion, 2);
 
 function epochs(n: number): EpochLog[] {
@@ -119,7 +130,13 @@ beforeAll(async () => {
   );
   await writeFile(
     join(modelsDir, 'ensemble.json'),
-    JSON.stringify({ members: ['vgg16'], weights: [1], tta: false, fittedOn: 'the fixture' }),
+    JSON.stringify({
+      members: ['vgg16'],
+      weights: [1],
+      tta: false,
+      fittedOn: 'the fixture',
+      validation: { plain: fitted, tta: fitted, crossFitted, n: 21 },
+    }),
   );
   await mkdir(join(modelsDir, 'report'), { recursive: true });
   await writeFile(join(modelsDir, 'report', 'stale.svg'), '<svg/>');
@@ -192,6 +209,15 @@ describe('fer report on a fixture', () => {
       .filter((l) => l.startsWith('| ensemble |'))
       .map((l) => Number(l.split('|')[6].replace(/,/g, '')));
     expect(ensembleSupport.reduce((a, b) => a + b, 0)).toBe(18);
+  });
+
+  it("gives the ensemble's cross-fitted validation score beside its in-sample fit", () => {
+    const md = read('REPORT.md');
+    expect(md).toContain(
+      `Held out by cross-fitting (weights fitted on half of validation score the other half, both ways), ` +
+        `validation macro-F1 is ${crossFitted.macroF1.toFixed(3)} and accuracy ${(crossFitted.accuracy * 100).toFixed(1)}%.`,
+    );
+    expect(crossFitted.macroF1.toFixed(3)).not.toBe(fitted.macroF1.toFixed(3));
   });
 
   it('writes each chart once as a file referenced from the Markdown, and drops stale ones', () => {
