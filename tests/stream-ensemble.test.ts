@@ -1,11 +1,13 @@
 // An ensemble member with weight 0 adds nothing to the ensemble, so the server loads and
 // lists it but does not run it, and offers no per-model probabilities for it. Two of the
-// shipped models, with an ensemble.json of our own that gives the second weight 0.
+// shipped models, with an ensemble.json of our own that gives the second weight 0. And the
+// ensemble's class bias (fitted by fer ensemble) is applied to what sessions get.
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { StreamClient } from '@affect/client';
+import { applyClassBias } from '@affect/fer';
 import {
   createEngine,
   decodeCrop,
@@ -81,5 +83,42 @@ describe.skipIf(!ready)('an ensemble member with weight 0', () => {
 
     const health = server.health();
     expect(health.models).toEqual(engine.models.ensemble.members);
+  });
+});
+
+describe.skipIf(!ready)("the ensemble's class bias", () => {
+  const [model] = shipped;
+  const classBias = [1, 0, -0.5, 0];
+  let dir: string;
+  let server: StreamServer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'affect-bias-'));
+    symlinkSync(join(modelsDir!, model), join(dir, model));
+    writeFileSync(
+      join(dir, 'ensemble.json'),
+      JSON.stringify({ members: [model], weights: [1], tta: false, classBias }),
+    );
+    server = await startStreamServer(testConfig('ws', dir));
+  });
+  afterAll(async () => {
+    await server?.shutdown();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('reweights the mixed probabilities as p * exp(b), renormalised, and picks the label from them', async () => {
+    const client = await StreamClient.connect(server.url, { models: [model] });
+    expect(client.welcome.ensemble.classBias).toEqual(classBias);
+    for (const seed of [21, 22, 23]) {
+      const crop = await randomJpeg(64, 64, seed);
+      const o = await client.sendFrame([{ crop, box: { x: 0, y: 0, w: 64, h: 64 } }]);
+      if (o.kind !== 'result') throw new Error(`expected a result, got ${JSON.stringify(o).slice(0, 300)}`);
+      const f = o.result.faces[0];
+      const expected = applyClassBias([...f.models[model]], classBias.length, classBias);
+      expect(f.ensemble).not.toEqual(f.models[model]);
+      f.ensemble.forEach((p, c) => expect(p).toBeCloseTo(expected[c], 5));
+      expect(f.label).toBe(client.welcome.classes[expected.indexOf(Math.max(...expected))]);
+    }
+    await client.close();
   });
 });

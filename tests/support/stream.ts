@@ -5,7 +5,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { DEFAULT_MODELS_DIR, ensembleProbs, IMAGE_BYTES, readSplit, repoRoot, toGray48 } from '@affect/fer';
+import {
+  applyClassBias,
+  DEFAULT_MODELS_DIR,
+  ensembleProbs,
+  IMAGE_BYTES,
+  readSplit,
+  repoRoot,
+  toGray48,
+} from '@affect/fer';
 import { defaultConfig, presentArchs, type ServerConfig, type ShippedModels } from '@affect/stream-server';
 
 /** Skips (with a message) when a test input is missing; in CI a missing input fails. */
@@ -103,7 +111,11 @@ export function videoCrops(count: number): Uint8Array[] {
 
 /** What `fer eval` computes for these 48x48 images with the same models and weights. */
 export async function referenceProbs(models: ShippedModels, gray: Uint8Array): Promise<Float32Array> {
-  return ensembleProbs(models.members, models.weights, gray, models.ensemble.tta);
+  return applyClassBias(
+    await ensembleProbs(models.members, models.weights, gray, models.ensemble.tta),
+    models.classes.length,
+    models.classBias,
+  );
 }
 
 /** fer's own decode of encoded images to 48x48 grey (sharp, BT.601, area resize). */

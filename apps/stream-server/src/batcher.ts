@@ -4,6 +4,7 @@
 // the thread pool, then runs preprocess + the models once for all of them, and hands each
 // frame its result. Two batches may be in flight (one decoding while the other infers); the
 // inference turns are reserved when a batch is taken, so results leave in arrival order.
+import { applyClassBias } from '@affect/fer';
 import type { FaceCrop } from '@affect/gpu';
 import type { ErrorMessage, FaceResult, FrameMessage, ResultMessage } from '@affect/protocol';
 import type { BatchOptions } from './config.ts';
@@ -218,7 +219,7 @@ export class Batcher {
     row: number,
     wanted: ReadonlySet<string>,
   ): FaceResult {
-    const { members, weights, classes } = this.engine.models;
+    const { members, weights, classes, classBias } = this.engine.models;
     const k = classes.length;
     const ensemble = new Array<number>(k).fill(0);
     const models: Record<string, number[]> = {};
@@ -229,6 +230,7 @@ export class Batcher {
       for (let c = 0; c < k; c++) ensemble[c] += weights[i] * p[c];
       if (wanted.has(m.name)) models[m.name] = p;
     });
+    applyClassBias(ensemble, k, classBias);
     let best = 0;
     for (let c = 1; c < k; c++) if (ensemble[c] > ensemble[best]) best = c;
     return { box, models, ensemble, label: classes[best], confidence: ensemble[best] };

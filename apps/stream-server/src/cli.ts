@@ -111,6 +111,7 @@ export function describe(server: StreamServer): string[] {
     `  adapter    ${h.adapter ?? 'none'}`,
     `  backend    ${h.backend} (preprocess: ${h.preprocess === 'wgsl' ? 'WGSL kernel' : 'TypeScript reference'}) because ${h.reason}`,
     `  models     ${ensemble.members.map((m) => m.name).join(', ')} from ${server.config.modelsDir}`,
-    `  ensemble   ${ensemble.source}${ensemble.tta ? ' + flip TTA' : ''}: ${weights}${ensemble.note ? ` (${ensemble.note})` : ''}`,
+    `  ensemble   ${ensemble.source}${ensemble.tta ? ' + flip TTA' : ''}${ensemble.classBias ? ' + class bias' : ''}: ` +
+      `${weights}${ensemble.note ? ` (${ensemble.note})` : ''}`,
   ];
 }

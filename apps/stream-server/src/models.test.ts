@@ -28,6 +28,16 @@ describe('ensembleWeights', () => {
     });
   });
 
+  test("ensemble.json's class bias comes along", async () => {
+    const dir = dirWith({ members: ['cnn'], weights: [1], tta: false, classBias: [0.3, 0, -0.1, 0] });
+    expect(await ensembleWeights(dir, ['cnn'])).toEqual({
+      weights: [1],
+      tta: false,
+      classBias: [0.3, 0, -0.1, 0],
+      source: 'ensemble.json',
+    });
+  });
+
   test('ensemble.json naming a model that is not loaded: equal weights over the loaded ones', async () => {
     const dir = dirWith({ members: ['cnn', 'resnetv2'], weights: [0.5, 0.5], tta: false });
     const w = await ensembleWeights(dir, ['cnn']);
@@ -45,6 +55,7 @@ describe('ensembleWeights', () => {
   test.each([
     ['malformed', { members: ['cnn'], weights: [] }],
     ['negative weights', { members: ['cnn'], weights: [-1] }],
+    ['a class bias that is not numbers', { members: ['cnn'], weights: [1], classBias: ['x'] }],
     ['not JSON', 'not json'],
   ])('%s ensemble.json: equal weights with a note', async (_, content) => {
     const dir = mkdtempSync(join(tmpdir(), 'affect-models-'));
@@ -85,4 +96,26 @@ test('tta: false turns off the flip TTA that ensemble.json asks for, and the not
     note: 'flip TTA off (--no-tta)',
   });
   expect(without.weights).toEqual([1]);
+});
+
+test('a class bias sized for other classes is ignored, and the note says so; one that fits is used', async () => {
+  const src = join(DEFAULT_MODELS_DIR, 'efficientnet');
+  await useCpuBackend('wasm');
+  const wrong = dirWith({ members: ['efficientnet'], weights: [1], tta: false, classBias: [0.2, 0] });
+  cpSync(src, join(wrong, 'efficientnet'), { recursive: true });
+  const ignored = await loadShippedModels(wrong);
+  expect(ignored.classBias).toBeUndefined();
+  expect(ignored.ensemble.classBias).toBeUndefined();
+  expect(ignored.ensemble.note).toMatch(/class bias for 2 classes, the models have 4: bias ignored/);
+  const right = dirWith({
+    members: ['efficientnet'],
+    weights: [1],
+    tta: false,
+    classBias: [0.2, 0, 0, -0.1],
+  });
+  cpSync(src, join(right, 'efficientnet'), { recursive: true });
+  const used = await loadShippedModels(right);
+  expect(used.classBias).toEqual([0.2, 0, 0, -0.1]);
+  expect(used.ensemble).toMatchObject({ classBias: [0.2, 0, 0, -0.1], source: 'ensemble.json' });
+  expect(used.ensemble.note).toBeUndefined();
 });

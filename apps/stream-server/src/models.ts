@@ -21,6 +21,8 @@ export interface ShippedModels {
   /** One per member, summing to 1. */
   weights: number[];
   classes: string[];
+  /** Per-class log-probability offsets applied to the mixed probabilities (applyClassBias). */
+  classBias?: number[];
   ensemble: EnsembleInfo;
 }
 
@@ -52,7 +54,13 @@ export function presentArchs(modelsDir: string): string[] {
 export async function ensembleWeights(
   modelsDir: string,
   loaded: string[],
-): Promise<{ weights: number[]; tta: boolean; source: EnsembleInfo['source']; note?: string }> {
+): Promise<{
+  weights: number[];
+  tta: boolean;
+  classBias?: number[];
+  source: EnsembleInfo['source'];
+  note?: string;
+}> {
   const equal = (note: string) => ({
     weights: loaded.map(() => 1 / loaded.length),
     tta: false,
@@ -83,6 +91,7 @@ export async function ensembleWeights(
   return {
     weights,
     tta: spec.tta === true,
+    ...(spec.classBias ? { classBias: spec.classBias } : {}),
     source: 'ensemble.json',
     ...(unlisted.length ? { note: `${unlisted.join(', ')} not in ${ENSEMBLE_FILE}: weight 0` } : {}),
   };
@@ -113,8 +122,15 @@ export async function loadShippedModels(
       );
     }
   }
-  const fitted = await ensembleWeights(modelsDir, names);
-  const { weights, source } = fitted;
+  let fitted = await ensembleWeights(modelsDir, names);
+  if (fitted.classBias && fitted.classBias.length !== classes.length) {
+    fitted = {
+      ...fitted,
+      classBias: undefined,
+      note: `${ENSEMBLE_FILE} has a class bias for ${fitted.classBias.length} classes, the models have ${classes.length}: bias ignored`,
+    };
+  }
+  const { weights, source, classBias } = fitted;
   const tta = fitted.tta && options.tta !== false;
   const notes = [fitted.note, fitted.tta && !tta ? 'flip TTA off (--no-tta)' : undefined].filter(Boolean);
   const note = notes.length ? notes.join('; ') : undefined;
@@ -122,10 +138,12 @@ export async function loadShippedModels(
     members,
     weights,
     classes,
+    ...(classBias ? { classBias } : {}),
     ensemble: {
       members: names.map((name, i) => ({ name, weight: weights[i] })),
       source,
       tta,
+      ...(classBias ? { classBias } : {}),
       ...(note ? { note } : {}),
     },
   };

@@ -5,6 +5,7 @@ export { ARCHS, isArch, type Arch } from './models/architectures.ts';
 export {
   DEFAULT_MODELS_DIR,
   ENSEMBLE_FILE,
+  applyClassBias,
   loadModelFrom,
   readEnsembleSpec,
   type EnsembleSpec,

@@ -80,6 +80,11 @@ export interface EnsembleInfo {
   note?: string;
   /** Each member is averaged over the crop and its mirror image. */
   tta: boolean;
+  /**
+   * Per-class offsets (classes order) added to the log of the mixed probabilities, which are
+   * then renormalised; fitted on validation. Absent: none.
+   */
+  classBias?: number[];
 }
 
 export interface WelcomeMessage {

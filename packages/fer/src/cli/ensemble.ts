@@ -8,7 +8,8 @@ const HELP = `usage: fer ensemble [--data <dir>] [--models-dir models]
 
 Fits the weights of every model shipped in models/ on the validation split (minus its
 copies of train images), maximising macro-F1 over a 1/20 grid of the simplex, with and
-without flip test-time augmentation, and writes models/ensemble.json.`;
+without flip test-time augmentation, then a per-class bias on the log-probabilities where
+that helps held out (2-fold cross-fitting on validation), and writes models/ensemble.json.`;
 
 export const ensembleCommand: Command = {
   async run(argv) {
@@ -27,6 +28,11 @@ export const ensembleCommand: Command = {
     console.log(
       `validation macro-F1 ${f(spec.validation.plain.macroF1)} plain, ${f(spec.validation.tta.macroF1)} with flip TTA ` +
         `(n=${spec.validation.n}); using ${spec.tta ? 'TTA' : 'no TTA'}`,
+    );
+    const check = spec.validation.classBiasCheck;
+    console.log(
+      `class bias ${spec.classBias ? `[${spec.classBias.map((b) => b.toFixed(1)).join(', ')}]` : 'none'}: ` +
+        `held-out macro-F1 ${f(check.withBias)} with a fitted bias, ${f(check.withoutBias)} without`,
     );
     console.log(
       `held out by cross-fitting on halves of validation: macro-F1 ${f(spec.validation.crossFitted.macroF1)}, ` +

@@ -3,7 +3,13 @@ import { readDataset } from '../data/reader.ts';
 import { getSplit, type FerSplit } from '../data/format.ts';
 import { indicesAlsoIn } from '../data/duplicates.ts';
 import { gatherImages } from '../train/batch.ts';
-import { loadModelFrom, readEnsembleSpec, DEFAULT_MODELS_DIR, type LoadedModel } from '../models/registry.ts';
+import {
+  applyClassBias,
+  loadModelFrom,
+  readEnsembleSpec,
+  DEFAULT_MODELS_DIR,
+  type LoadedModel,
+} from '../models/registry.ts';
 import { predictProbs, predictProbsTta, useCpuBackend } from './predict.ts';
 import { computeMetrics, type Metrics } from './metrics.ts';
 
@@ -87,10 +93,12 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   let members: LoadedModel[];
   let weights: number[];
   let tta = o.tta ?? false;
+  let classBias: number[] | undefined;
   if (o.model === 'ensemble') {
     const spec = await readEnsembleSpec(modelsDir);
     members = await Promise.all(spec.members.map((m) => loadModelFrom(m, modelsDir)));
     weights = spec.weights;
+    classBias = spec.classBias;
     tta = o.tta ?? spec.tta;
   } else {
     members = [await loadModelFrom(o.model, modelsDir)];
@@ -122,8 +130,12 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
   const { keep, removedDuplicates, removedOtherClasses } = selectIndices(split, train, o.dedup, allowed);
   if (keep.length === 0) throw new EvalError(`no images left to evaluate in split '${o.split}'`);
 
-  const probs = await ensembleProbs(members, weights, gatherImages(split.pixels, keep), tta);
   const k = modelClasses.length;
+  const probs = applyClassBias(
+    await ensembleProbs(members, weights, gatherImages(split.pixels, keep), tta),
+    k,
+    classBias,
+  );
   const columns = evalClasses.map((c) => modelClasses.indexOf(c));
   const predicted = new Int32Array(keep.length);
   const truth = new Int32Array(keep.length);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bestWeights, crossFitted, simplexGrid } from './ensemble.ts';
+import { bestBias, bestWeights, crossFitted, fitMix, predictMix, simplexGrid } from './ensemble.ts';
+import { applyClassBias } from './registry.ts';
 
 describe('ensemble weights', () => {
   it('enumerates the simplex grid', () => {
@@ -34,10 +35,41 @@ describe('ensemble weights', () => {
     const a = new Float32Array([0.9, 0.1, 0.1, 0.9, 0.1, 0.9, 0.9, 0.1]);
     const b = new Float32Array([0.1, 0.9, 0.9, 0.1, 0.9, 0.1, 0.1, 0.9]);
     expect(bestWeights([a, b], labels, ['x', 'y'], 20).metrics.accuracy).toBe(0.5);
-    const out = crossFitted([a, b], labels, ['x', 'y'], 20);
+    const out = crossFitted([a, b], labels, ['x', 'y'], false, 20);
     expect(out.n).toBe(4);
     expect(out.accuracy).toBe(0);
     // Members that agree and are right stay right out of sample.
-    expect(crossFitted([a, a], new Uint8Array([0, 1, 1, 0]), ['x', 'y'], 20).accuracy).toBe(1);
+    expect(crossFitted([a, a], new Uint8Array([0, 1, 1, 0]), ['x', 'y'], false, 20).accuracy).toBe(1);
+  });
+
+  it('applies a class bias as p * exp(b), renormalised, and leaves rows alone without one', () => {
+    const rows = new Float32Array([0.5, 0.5, 0.2, 0.8]);
+    applyClassBias(rows, 2, [Math.log(3), 0]);
+    expect(Array.from(rows)).toEqual([0.75, 0.25, expect.closeTo(3 / 7, 6), expect.closeTo(4 / 7, 6)]);
+    const same = [0.1, 0.9];
+    expect(applyClassBias(same, 2, undefined)).toEqual([0.1, 0.9]);
+    expect(() => applyClassBias(same, 2, [0, 0, 0])).toThrow(/3 entries for 2 classes/);
+  });
+
+  it('finds the smallest class bias that recovers an under-predicted class', () => {
+    // Two class-0 images lean 0.45/0.55 the wrong way; log(0.55/0.45) = 0.20, so the
+    // smallest grid offset that turns them is 0.3, and it does not turn the class-1 image.
+    const labels = new Uint8Array([0, 0, 0, 1]);
+    const mixed = new Float32Array([0.45, 0.55, 0.45, 0.55, 0.8, 0.2, 0.2, 0.8]);
+    const { bias, metrics } = bestBias(mixed, labels, ['x', 'y']);
+    expect(bias).toEqual([0.3, 0]);
+    expect(metrics.accuracy).toBe(1);
+    const fit = fitMix([mixed], labels, ['x', 'y'], true);
+    expect(fit.classBias).toEqual([0.3, 0]);
+    expect(Array.from(predictMix([mixed], fit, 2))).toEqual([0, 0, 0, 1]);
+    expect(Array.from(predictMix([mixed], { weights: [1] }, 2))).toEqual([1, 1, 0, 1]);
+  });
+
+  it('cross-fits the class bias too', () => {
+    // The same lean in both halves: a bias fitted on either half transfers to the other.
+    const labels = new Uint8Array([0, 0, 0, 0, 1, 1]);
+    const mixed = new Float32Array([0.45, 0.55, 0.45, 0.55, 0.8, 0.2, 0.8, 0.2, 0.2, 0.8, 0.2, 0.8]);
+    expect(crossFitted([mixed], labels, ['x', 'y'], false).accuracy).toBeCloseTo(4 / 6, 12);
+    expect(crossFitted([mixed], labels, ['x', 'y'], true).accuracy).toBe(1);
   });
 });

@@ -9,7 +9,13 @@ import { gatherImages, gatherLabels } from '../train/batch.ts';
 import { argmaxRows, computeMetrics, type Metrics } from '../eval/metrics.ts';
 import { predictProbs, predictProbsTta, useCpuBackend } from '../eval/predict.ts';
 import { ARCHS, type Arch } from './architectures.ts';
-import { DEFAULT_MODELS_DIR, ENSEMBLE_FILE, loadModelFrom, type EnsembleSpec } from './registry.ts';
+import {
+  applyClassBias,
+  DEFAULT_MODELS_DIR,
+  ENSEMBLE_FILE,
+  loadModelFrom,
+  type EnsembleSpec,
+} from './registry.ts';
 import { existsSync } from 'node:fs';
 import { evaluate } from '../eval/evaluate.ts';
 
@@ -39,7 +45,16 @@ function mix(probs: Float32Array[], weights: number[]): Float32Array {
 
 export interface FitResult {
   spec: EnsembleSpec & {
-    validation: { plain: Metrics; tta: Metrics; crossFitted: Metrics; n: number };
+    validation: {
+      plain: Metrics;
+      tta: Metrics;
+      /** The chosen weights and TTA with the class bias, when one is used. */
+      biased?: Metrics;
+      /** Held out (see crossFitted) for the procedure used, and macro-F1 with and without a bias. */
+      crossFitted: Metrics;
+      classBiasCheck: { withBias: number; withoutBias: number };
+      n: number;
+    };
     /** The fitted ensemble on test (deduplicated against train), for tests to hold it to. */
     test: Metrics;
   };
@@ -69,25 +84,109 @@ function rows(probs: Float32Array, k: number, index: number[]): Float32Array {
   return out;
 }
 
+/** The class-bias grid: offsets from -BIAS_RANGE to BIAS_RANGE in steps of BIAS_STEP. */
+export const BIAS_RANGE = 0.6;
+export const BIAS_STEP = 0.1;
+
 /**
- * An out-of-sample estimate of fitting on validation: the weights fitted on the even-numbered
- * images score the odd-numbered ones and the other way round, and the metrics are taken over
- * the pooled predictions. The in-sample numbers of bestWeights() are optimistic by the
- * difference.
+ * Per-class log-probability offsets (see applyClassBias) that maximise macro-F1 on rows of
+ * k mixed probabilities, by coordinate search on the grid: each class's offset in turn is set
+ * to its best grid value with the others held, until a whole round changes nothing. The last
+ * class stays at 0 (a common shift changes nothing). Ties go to the smaller total offset.
  */
-export function crossFitted(probs: Float32Array[], labels: Uint8Array, classes: string[], steps = 20): Metrics {
+export function bestBias(mixed: Float32Array, labels: Uint8Array, classes: string[]) {
+  const k = classes.length;
+  const logp = mixed.map((p) => Math.log(Math.max(p, 1e-12)));
+  const grid: number[] = [];
+  for (let v = -BIAS_RANGE; v <= BIAS_RANGE + 1e-9; v += BIAS_STEP) grid.push(Math.round(v * 1e6) / 1e6);
+  const score = (bias: number[]) => {
+    const predicted = new Int32Array(labels.length);
+    for (let i = 0; i < labels.length; i++) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (logp[i * k + c] + bias[c] > logp[i * k + best] + bias[best]) best = c;
+      predicted[i] = best;
+    }
+    return computeMetrics(labels, predicted, classes);
+  };
+  const size = (b: number[]) => b.reduce((a, v) => a + Math.abs(v), 0);
+  const bias = new Array<number>(k).fill(0);
+  let metrics = score(bias);
+  for (let round = 0; round < 20; round++) {
+    let changed = false;
+    for (let c = 0; c < k - 1; c++) {
+      for (const v of grid) {
+        if (v === bias[c]) continue;
+        const trial = bias.map((b, j) => (j === c ? v : b));
+        const m = score(trial);
+        const better = m.macroF1 > metrics.macroF1 + 1e-12;
+        const tie = Math.abs(m.macroF1 - metrics.macroF1) <= 1e-12 && size(trial) < size(bias);
+        if (better || tie) {
+          bias[c] = v;
+          metrics = m;
+          changed = true;
+        }
+      }
+    }
+    if (!changed) break;
+  }
+  return { bias, metrics };
+}
+
+/** The ensemble fitted on some rows: member weights, then optionally a class bias. */
+export interface MixFit {
+  weights: number[];
+  classBias?: number[];
+  metrics: Metrics;
+}
+
+export function fitMix(
+  probs: Float32Array[],
+  labels: Uint8Array,
+  classes: string[],
+  withBias: boolean,
+  steps = 20,
+): MixFit {
+  const w = bestWeights(probs, labels, classes, steps);
+  if (!withBias) return { weights: w.weights, metrics: w.metrics };
+  const b = bestBias(mix(probs, w.weights), labels, classes);
+  return { weights: w.weights, classBias: b.bias, metrics: b.metrics };
+}
+
+/** Class indices the fitted ensemble predicts for rows of member probabilities. */
+export function predictMix(probs: Float32Array[], fit: Omit<MixFit, 'metrics'>, k: number): Int32Array {
+  return argmaxRows(applyClassBias(mix(probs, fit.weights), k, fit.classBias), k);
+}
+
+/**
+ * An out-of-sample estimate of fitting on validation: the ensemble fitted on the
+ * even-numbered images scores the odd-numbered ones and the other way round, and the metrics
+ * are taken over the pooled predictions. The in-sample numbers of the fit are optimistic by
+ * the difference.
+ */
+export function crossFitted(
+  probs: Float32Array[],
+  labels: Uint8Array,
+  classes: string[],
+  withBias = false,
+  steps = 20,
+): Metrics {
   const k = classes.length;
   const halves = [0, 1].map((h) => Array.from(labels.keys()).filter((i) => i % 2 === h));
   const predicted = new Uint8Array(labels.length);
   halves.forEach((fitOn, h) => {
     const scoreOn = halves[1 - h];
-    const { weights } = bestWeights(
+    const fit = fitMix(
       probs.map((p) => rows(p, k, fitOn)),
       Uint8Array.from(fitOn, (i) => labels[i]),
       classes,
+      withBias,
       steps,
     );
-    const guess = argmaxRows(mix(probs.map((p) => rows(p, k, scoreOn)), weights), k);
+    const guess = predictMix(
+      probs.map((p) => rows(p, k, scoreOn)),
+      fit,
+      k,
+    );
     scoreOn.forEach((r, i) => (predicted[r] = guess[i]));
   });
   return computeMetrics(labels, predicted, classes);
@@ -118,15 +217,26 @@ export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DI
   const b = bestWeights(tta, labels, classes);
   const useTta = b.metrics.macroF1 > a.metrics.macroF1;
   const chosen = useTta ? b : a;
+  const chosenProbs = useTta ? tta : plain;
+  // A class bias is kept only where it helps held out, not just in-sample.
+  const withoutBias = crossFitted(chosenProbs, labels, classes, false);
+  const withBias = crossFitted(chosenProbs, labels, classes, true);
+  const useBias = withBias.macroF1 > withoutBias.macroF1;
+  const biased = useBias ? bestBias(mix(chosenProbs, chosen.weights), labels, classes) : undefined;
   const spec = {
     members,
     weights: chosen.weights,
     tta: useTta,
-    fittedOn: `validation minus its copies of train (${keep.length} images), grid 1/20, max macro-F1`,
+    ...(biased ? { classBias: biased.bias } : {}),
+    fittedOn:
+      `validation minus its copies of train (${keep.length} images), grid 1/20, max macro-F1` +
+      (biased ? `; then a per-class log-probability bias, grid ${BIAS_STEP} in ±${BIAS_RANGE}` : ''),
     validation: {
       plain: a.metrics,
       tta: b.metrics,
-      crossFitted: crossFitted(useTta ? tta : plain, labels, classes),
+      ...(biased ? { biased: biased.metrics } : {}),
+      crossFitted: useBias ? withBias : withoutBias,
+      classBiasCheck: { withBias: withBias.macroF1, withoutBias: withoutBias.macroF1 },
       n: keep.length,
     },
   };

@@ -27,6 +27,11 @@ export interface EnsembleSpec {
   weights: number[];
   /** Average each member over the image and its mirror image. */
   tta: boolean;
+  /**
+   * Per-class offsets (classes order) added to the log of the mixed probabilities before they
+   * are renormalised: p_c * exp(b_c) / sum. Fitted on validation; absent means none.
+   */
+  classBias?: number[];
   fittedOn?: string;
 }
 
@@ -57,5 +62,27 @@ export async function readEnsembleSpec(modelsDir = DEFAULT_MODELS_DIR): Promise<
   ) {
     throw new ModelFileError(`${path} is malformed: members must be architectures with one weight each`);
   }
+  if (
+    spec.classBias !== undefined &&
+    (!Array.isArray(spec.classBias) || !spec.classBias.every((b) => typeof b === 'number' && Number.isFinite(b)))
+  ) {
+    throw new ModelFileError(`${path} is malformed: classBias must be a list of finite numbers, one per class`);
+  }
   return spec;
+}
+
+/**
+ * Applies an ensemble's class bias to rows of k probabilities, in place: each row becomes
+ * p_c * exp(b_c), renormalised to sum to 1. No bias leaves the rows as they are.
+ */
+export function applyClassBias<T extends Float32Array | number[]>(probs: T, k: number, bias?: number[]): T {
+  if (!bias) return probs;
+  if (bias.length !== k) throw new Error(`class bias has ${bias.length} entries for ${k} classes`);
+  const scale = bias.map(Math.exp);
+  for (let r = 0; r < probs.length; r += k) {
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += (probs[r + c] *= scale[c]);
+    if (sum > 0) for (let c = 0; c < k; c++) probs[r + c] /= sum;
+  }
+  return probs;
 }

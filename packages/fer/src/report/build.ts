@@ -397,6 +397,15 @@ function ensembleBlocks(d: ReportData): Block[] {
           ? ` On that fit, validation macro-F1 was ${f3(e.file.validation.plain.macroF1)} without TTA and ` +
             `${f3(e.file.validation.tta.macroF1)} with it. Its validation scores are therefore fitted, not held out; ` +
             'test is the honest comparison.' +
+            (e.file.classBias
+              ? ` A per-class bias on the log-probabilities (${e.file.classBias
+                  .map((b, c) => `${e.file.validation!.plain.classes[c]} ${b >= 0 ? '+' : ''}${b.toFixed(1)}`)
+                  .join(', ')}) ` + `then lifts it to ${f3(e.file.validation.biased?.macroF1)}.`
+              : '') +
+            (e.file.validation.classBiasCheck
+              ? ` Held out, a fitted class bias scores macro-F1 ${f3(e.file.validation.classBiasCheck.withBias)} against ` +
+                `${f3(e.file.validation.classBiasCheck.withoutBias)} without, so it is ${e.file.classBias ? 'used' : 'not used'}.`
+              : '') +
             (e.file.validation.crossFitted
               ? ` Held out by cross-fitting (weights fitted on half of validation score the other half, both ways), ` +
                 `validation macro-F1 is ${f3(e.file.validation.crossFitted.macroF1)} and accuracy ` +

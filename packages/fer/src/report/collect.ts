@@ -91,7 +91,14 @@ export async function readModelRecords(modelsDir: string): Promise<ModelRecord[]
 
 /** ensemble.json as `fer ensemble` writes it: the spec plus its fit on validation. */
 export type EnsembleFile = EnsembleSpec & {
-  validation?: { plain: Metrics; tta: Metrics; crossFitted?: Metrics; n: number };
+  validation?: {
+    plain: Metrics;
+    tta: Metrics;
+    biased?: Metrics;
+    crossFitted?: Metrics;
+    classBiasCheck?: { withBias: number; withoutBias: number };
+    n: number;
+  };
 };
 
 export async function readEnsembleFile(modelsDir: string): Promise<EnsembleFile | undefined> {
