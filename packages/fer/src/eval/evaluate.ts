@@ -45,7 +45,7 @@ export class EvalError extends Error {
   }
 }
 
-/** Probabilities of a set of models (weighted mean), all over the same classes. */
+/** Probabilities of a set of models (weighted mean), all over the same classes; weight-0 members are skipped. */
 export async function ensembleProbs(
   members: LoadedModel[],
   weights: number[],
@@ -54,6 +54,7 @@ export async function ensembleProbs(
 ): Promise<Float32Array> {
   let sum: Float32Array | undefined;
   for (let m = 0; m < members.length; m++) {
+    if (weights[m] === 0) continue; // adds nothing: not run (as in the stream server)
     const p = tta
       ? await predictProbsTta(members[m].model, pixels)
       : await predictProbs(members[m].model, pixels);
