@@ -177,7 +177,7 @@ export function crossFitted(
     const scoreOn = halves[1 - h];
     const fit = fitMix(
       probs.map((p) => rows(p, k, fitOn)),
-      Uint8Array.from(fitOn, (i) => labels[i]),
+      gatherLabels(labels, fitOn),
       classes,
       withBias,
       steps,
