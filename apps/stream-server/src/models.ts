@@ -122,17 +122,18 @@ export async function loadShippedModels(
       );
     }
   }
-  let fitted = await ensembleWeights(modelsDir, names);
-  if (fitted.classBias && fitted.classBias.length !== classes.length) {
-    fitted = {
-      ...fitted,
-      classBias: undefined,
-      note: `${ENSEMBLE_FILE} has a class bias for ${fitted.classBias.length} classes, the models have ${classes.length}: bias ignored`,
-    };
-  }
-  const { weights, source, classBias } = fitted;
+  const fitted = await ensembleWeights(modelsDir, names);
+  const { weights, source } = fitted;
+  const biasFits = !fitted.classBias || fitted.classBias.length === classes.length;
+  const classBias = biasFits ? fitted.classBias : undefined;
   const tta = fitted.tta && options.tta !== false;
-  const notes = [fitted.note, fitted.tta && !tta ? 'flip TTA off (--no-tta)' : undefined].filter(Boolean);
+  const notes = [
+    fitted.note,
+    biasFits
+      ? undefined
+      : `${ENSEMBLE_FILE} has a class bias for ${fitted.classBias!.length} classes, the models have ${classes.length}: bias ignored`,
+    fitted.tta && !tta ? 'flip TTA off (--no-tta)' : undefined,
+  ].filter(Boolean);
   const note = notes.length ? notes.join('; ') : undefined;
   return {
     members,
