@@ -35,11 +35,11 @@ describe('ensemble weights', () => {
     const a = new Float32Array([0.9, 0.1, 0.1, 0.9, 0.1, 0.9, 0.9, 0.1]);
     const b = new Float32Array([0.1, 0.9, 0.9, 0.1, 0.9, 0.1, 0.1, 0.9]);
     expect(bestWeights([a, b], labels, ['x', 'y'], 20).metrics.accuracy).toBe(0.5);
-    const out = crossFitted([a, b], labels, ['x', 'y'], false, 20);
+    const out = crossFitted([a, b], labels, ['x', 'y'], 20).plain;
     expect(out.n).toBe(4);
     expect(out.accuracy).toBe(0);
     // Members that agree and are right stay right out of sample.
-    expect(crossFitted([a, a], new Uint8Array([0, 1, 1, 0]), ['x', 'y'], false, 20).accuracy).toBe(1);
+    expect(crossFitted([a, a], new Uint8Array([0, 1, 1, 0]), ['x', 'y'], 20).plain.accuracy).toBe(1);
   });
 
   it('applies a class bias as p * exp(b), renormalised, and leaves rows alone without one', () => {
@@ -69,7 +69,8 @@ describe('ensemble weights', () => {
     // The same lean in both halves: a bias fitted on either half transfers to the other.
     const labels = new Uint8Array([0, 0, 0, 0, 1, 1]);
     const mixed = new Float32Array([0.45, 0.55, 0.45, 0.55, 0.8, 0.2, 0.8, 0.2, 0.2, 0.8, 0.2, 0.8]);
-    expect(crossFitted([mixed], labels, ['x', 'y'], false).accuracy).toBeCloseTo(4 / 6, 12);
-    expect(crossFitted([mixed], labels, ['x', 'y'], true).accuracy).toBe(1);
+    const { plain, biased } = crossFitted([mixed], labels, ['x', 'y']);
+    expect(plain.accuracy).toBeCloseTo(4 / 6, 12);
+    expect(biased.accuracy).toBe(1);
   });
 });

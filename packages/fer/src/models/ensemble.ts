@@ -160,36 +160,39 @@ export function predictMix(probs: Float32Array[], fit: Omit<MixFit, 'metrics'>, 
 /**
  * An out-of-sample estimate of fitting on validation: the ensemble fitted on the
  * even-numbered images scores the odd-numbered ones and the other way round, and the metrics
- * are taken over the pooled predictions. The in-sample numbers of the fit are optimistic by
- * the difference.
+ * are taken over the pooled predictions. Each half's member weights are fitted once and
+ * scored both as they are (`plain`) and with a class bias fitted on top (`biased`). The
+ * in-sample numbers of the fit are optimistic by the difference.
  */
 export function crossFitted(
   probs: Float32Array[],
   labels: Uint8Array,
   classes: string[],
-  withBias = false,
   steps = 20,
-): Metrics {
+): { plain: Metrics; biased: Metrics } {
   const k = classes.length;
   const halves = [0, 1].map((h) => Array.from(labels.keys()).filter((i) => i % 2 === h));
-  const predicted = new Uint8Array(labels.length);
+  const plain = new Uint8Array(labels.length);
+  const biased = new Uint8Array(labels.length);
   halves.forEach((fitOn, h) => {
     const scoreOn = halves[1 - h];
+    const fitLabels = gatherLabels(labels, fitOn);
     const fit = fitMix(
       probs.map((p) => rows(p, k, fitOn)),
-      gatherLabels(labels, fitOn),
+      fitLabels,
       classes,
-      withBias,
+      true,
       steps,
     );
-    const guess = predictMix(
-      probs.map((p) => rows(p, k, scoreOn)),
-      fit,
-      k,
-    );
-    scoreOn.forEach((r, i) => (predicted[r] = guess[i]));
+    const scored = probs.map((p) => rows(p, k, scoreOn));
+    const guessPlain = predictMix(scored, { weights: fit.weights }, k);
+    const guessBiased = predictMix(scored, fit, k);
+    scoreOn.forEach((r, i) => {
+      plain[r] = guessPlain[i];
+      biased[r] = guessBiased[i];
+    });
   });
-  return computeMetrics(labels, predicted, classes);
+  return { plain: computeMetrics(labels, plain, classes), biased: computeMetrics(labels, biased, classes) };
 }
 
 export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DIR): Promise<FitResult> {
@@ -219,8 +222,7 @@ export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DI
   const chosen = useTta ? b : a;
   const chosenProbs = useTta ? tta : plain;
   // A class bias is kept only where it helps held out, not just in-sample.
-  const withoutBias = crossFitted(chosenProbs, labels, classes, false);
-  const withBias = crossFitted(chosenProbs, labels, classes, true);
+  const { plain: withoutBias, biased: withBias } = crossFitted(chosenProbs, labels, classes);
   const useBias = withBias.macroF1 > withoutBias.macroF1;
   const biased = useBias ? bestBias(mix(chosenProbs, chosen.weights), labels, classes) : undefined;
   const spec = {
