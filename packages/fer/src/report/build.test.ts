@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../train/trainer.ts';
-import { accuracyStandardError, scheduleRestarts, trainCommandLine } from './build.ts';
+import {
+  accuracyStandardError,
+  ensembleCost,
+  runMembers,
+  scheduleRestarts,
+  trainCommandLine,
+} from './build.ts';
+import type { ReportData } from './build.ts';
 import { trainingProgress, type TrainingRecord } from './collect.ts';
 
 const recipe = { ...DEFAULT_CONFIG, arch: 'resnetv2' as const, epochs: 20, workers: 2 };
@@ -75,5 +82,28 @@ describe('accuracyStandardError', () => {
     expect(accuracyStandardError(0.5, 100)).toBeCloseTo(5, 10);
     expect(accuracyStandardError(0.6, 116)).toBeCloseTo(100 * Math.sqrt(0.24 / 116), 10);
     expect(accuracyStandardError(0.5, 0)).toBeNaN();
+  });
+});
+
+describe('the ensemble row counts only the members it runs', () => {
+  const cost = (params: number, macs: number) => ({ params, macs });
+  const data = (weights: number[], tta: boolean) =>
+    ({
+      models: [
+        { arch: 'cnn', cost: cost(100, 1000) },
+        { arch: 'vgg16', cost: cost(20, 300) },
+        { arch: 'resnetv2', cost: cost(5, 7) },
+      ],
+      ensemble: { file: { members: ['cnn', 'vgg16', 'resnetv2'], weights, tta } },
+    }) as unknown as ReportData;
+
+  it('skips weight-0 members, as the stream server and ensembleProbs do', () => {
+    expect(runMembers({ members: ['cnn', 'vgg16', 'resnetv2'], weights: [0.7, 0, 0.3] })).toEqual([
+      'cnn',
+      'resnetv2',
+    ]);
+    expect(ensembleCost(data([0.7, 0, 0.3], false))).toEqual({ params: 105, macs: 1007 });
+    // flip TTA runs each member twice
+    expect(ensembleCost(data([0.5, 0.5, 0], true))).toEqual({ params: 120, macs: 2600 });
   });
 });

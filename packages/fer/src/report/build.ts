@@ -165,10 +165,16 @@ function timingHeader(d: ReportData, backend: 'wasm' | 'webgpu'): string {
   return `${backend} ms/face (${label ? `${label}; ` : ''}batch ${d.batches.join(' / ')})`;
 }
 
-function ensembleCost(d: ReportData): { params: number; macs: number } | undefined {
+/** The members the ensemble runs: those with a weight above 0 (the server skips the others). */
+export function runMembers(file: { members: readonly Arch[]; weights: readonly number[] }): Arch[] {
+  return file.members.filter((_, i) => file.weights[i] > 0);
+}
+
+/** Parameters and multiply-accumulates per face of the members the ensemble runs. */
+export function ensembleCost(d: ReportData): { params: number; macs: number } | undefined {
   const e = d.ensemble;
   if (!e) return undefined;
-  const members = e.file.members.map((a) => d.models.find((m) => m.arch === a)?.cost);
+  const members = runMembers(e.file).map((a) => d.models.find((m) => m.arch === a)?.cost);
   if (members.some((c) => !c)) return undefined;
   const passes = e.file.tta ? 2 : 1;
   return {
@@ -291,14 +297,14 @@ function summaryBlocks(d: ReportData): Block[] {
   const ec = ensembleCost(d);
   if (e) {
     const t = e.test;
-    const train = e.file.members
+    const train = runMembers(e.file)
       .map((a) => d.models.find((m) => m.arch === a)?.training?.trainSeconds ?? NaN)
       .reduce((s, x) => s + x, 0);
     rows.push([
       '**ensemble**',
       e.problem
         ? `not evaluated: ${e.problem}`
-        : `${e.file.members.join(' + ')}${e.file.tta ? ', flip TTA' : ''}`,
+        : `${runMembers(e.file).join(' + ')}${e.file.tta ? ', flip TTA' : ''}${e.file.classBias ? ', class bias' : ''}`,
       pct(t?.accuracy),
       t ? `${f3(t.macroPrecision)} / ${f3(t.macroRecall)} / ${f3(t.macroF1)}` : '–',
       pct(e.validation?.accuracy),
@@ -325,7 +331,7 @@ function summaryBlocks(d: ReportData): Block[] {
   }
   notes.push(
     '**FLOPs** count two per multiply-accumulate of the convolution and dense layers (over 97% of the work); ' +
-      'the ensemble sums its members' +
+      'the ensemble sums the members it runs (weight above 0)' +
       (e?.file.tta ? ', twice over for flip TTA.' : '.'),
   );
   for (const t of d.timings) {
@@ -385,7 +391,10 @@ function ensembleBlocks(d: ReportData): Block[] {
     {
       kind: 'table',
       head: ['Member', 'Weight'],
-      rows: e.file.members.map((m, i) => [m, e.file.weights[i].toFixed(2)]),
+      rows: e.file.members.map((m, i) => [
+        m,
+        e.file.weights[i] > 0 ? e.file.weights[i].toFixed(2) : '0 (not run)',
+      ]),
       align: ['left', 'right'],
     },
     {
