@@ -209,7 +209,7 @@ describe('fer report on a fixture', () => {
 
   it('evaluates the ensemble on the same deduplicated splits', () => {
     const md = read('REPORT.md');
-    expect(md).toMatch(/\| \*\*ensemble\*\* \| vgg16 \| \d+\.\d% \|/);
+    expect(md).toMatch(/\| \*\*ensemble\*\* \| vgg16, class bias \| \d+\.\d% \|/);
     expect(md).toContain('| **ensemble** | **macro** |');
     const ensembleSupport = md
       .split('### Validation')[0]
