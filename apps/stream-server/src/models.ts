@@ -1,7 +1,7 @@
 // The shipped models the server runs: every models/<arch>/ that holds a model.json, and the
 // ensemble weights from models/ensemble.json when that file fits the loaded models, else
 // equal weights (said in /healthz and the welcome). No model at all is a start-up error.
-// Only members with a weight above 0 are run (membersToRun).
+// Only members with a weight above 0 are run (membersToRun, shared with @affect/fer).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -41,9 +41,7 @@ export class NoModelsError extends Error {
  * The members the server runs on each batch: those with a weight above 0. A member with
  * weight 0 adds nothing to the ensemble, so it stays loaded and listed but is not run.
  */
-export function membersToRun(models: ShippedModels): LoadedModel[] {
-  return models.members.filter((_, i) => models.weights[i] > 0);
-}
+export { membersToRun } from '@affect/fer';
 
 /** Which architectures have a model.json in `modelsDir`. */
 export function presentArchs(modelsDir: string): string[] {

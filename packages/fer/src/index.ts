@@ -7,6 +7,7 @@ export {
   ENSEMBLE_FILE,
   applyClassBias,
   loadModelFrom,
+  membersToRun,
   readEnsembleSpec,
   type EnsembleSpec,
   type LoadedModel,

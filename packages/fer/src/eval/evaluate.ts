@@ -6,6 +6,7 @@ import { gatherImages } from '../train/batch.ts';
 import {
   applyClassBias,
   loadModelFrom,
+  membersToRun,
   readEnsembleSpec,
   DEFAULT_MODELS_DIR,
   type LoadedModel,
@@ -53,8 +54,7 @@ export async function ensembleProbs(
   tta: boolean,
 ): Promise<Float32Array> {
   let sum: Float32Array | undefined;
-  for (let m = 0; m < members.length; m++) {
-    if (weights[m] === 0) continue; // adds nothing: not run (as in the stream server)
+  for (const m of membersToRun({ members: members.map((_, i) => i), weights })) {
     const p = tta
       ? await predictProbsTta(members[m].model, pixels)
       : await predictProbs(members[m].model, pixels);

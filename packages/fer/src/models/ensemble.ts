@@ -176,10 +176,9 @@ export function crossFitted(
   const biased = new Uint8Array(labels.length);
   halves.forEach((fitOn, h) => {
     const scoreOn = halves[1 - h];
-    const fitLabels = gatherLabels(labels, fitOn);
     const fit = fitMix(
       probs.map((p) => rows(p, k, fitOn)),
-      fitLabels,
+      gatherLabels(labels, fitOn),
       classes,
       true,
       steps,

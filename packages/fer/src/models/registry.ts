@@ -72,6 +72,14 @@ export async function readEnsembleSpec(modelsDir = DEFAULT_MODELS_DIR): Promise<
 }
 
 /**
+ * The members an ensemble runs: those with a weight above 0. A weight-0 member adds nothing
+ * to the mix, so the stream server, fer eval and the report's timing and costs all skip it.
+ */
+export function membersToRun<T>(ensemble: { members: readonly T[]; weights: readonly number[] }): T[] {
+  return ensemble.members.filter((_, i) => ensemble.weights[i] > 0);
+}
+
+/**
  * Applies an ensemble's class bias to rows of k probabilities, in place: each row becomes
  * p_c * exp(b_c), renormalised to sum to 1. No bias leaves the rows as they are.
  */

@@ -3,11 +3,11 @@ import { DEFAULT_CONFIG } from '../train/trainer.ts';
 import {
   accuracyStandardError,
   ensembleCost,
-  runMembers,
   scheduleRestarts,
   trainCommandLine,
+  type ReportData,
 } from './build.ts';
-import type { ReportData } from './build.ts';
+import { membersToRun } from '../models/registry.ts';
 import { trainingProgress, type TrainingRecord } from './collect.ts';
 
 const recipe = { ...DEFAULT_CONFIG, arch: 'resnetv2' as const, epochs: 20, workers: 2 };
@@ -98,7 +98,7 @@ describe('the ensemble row counts only the members it runs', () => {
     }) as unknown as ReportData;
 
   it('skips weight-0 members, as the stream server and ensembleProbs do', () => {
-    expect(runMembers({ members: ['cnn', 'vgg16', 'resnetv2'], weights: [0.7, 0, 0.3] })).toEqual([
+    expect(membersToRun({ members: ['cnn', 'vgg16', 'resnetv2'], weights: [0.7, 0, 0.3] })).toEqual([
       'cnn',
       'resnetv2',
     ]);

@@ -3,6 +3,7 @@
 // or runs models, so it is tested on hand-made data.
 import { DEFAULT_AUGMENT_RANGES } from '@affect/gpu';
 import type { Arch } from '../models/architectures.ts';
+import { membersToRun } from '../models/registry.ts';
 import { FLOAT16_TOLERANCE_POINTS } from '../models/ship.ts';
 import type { EvalReport } from '../eval/evaluate.ts';
 import type { Metrics } from '../eval/metrics.ts';
@@ -165,16 +166,11 @@ function timingHeader(d: ReportData, backend: 'wasm' | 'webgpu'): string {
   return `${backend} ms/face (${label ? `${label}; ` : ''}batch ${d.batches.join(' / ')})`;
 }
 
-/** The members the ensemble runs: those with a weight above 0 (the server skips the others). */
-export function runMembers(file: { members: readonly Arch[]; weights: readonly number[] }): Arch[] {
-  return file.members.filter((_, i) => file.weights[i] > 0);
-}
-
 /** Parameters and multiply-accumulates per face of the members the ensemble runs. */
 export function ensembleCost(d: ReportData): { params: number; macs: number } | undefined {
   const e = d.ensemble;
   if (!e) return undefined;
-  const members = runMembers(e.file).map((a) => d.models.find((m) => m.arch === a)?.cost);
+  const members = membersToRun(e.file).map((a) => d.models.find((m) => m.arch === a)?.cost);
   if (members.some((c) => !c)) return undefined;
   const passes = e.file.tta ? 2 : 1;
   return {
@@ -297,14 +293,14 @@ function summaryBlocks(d: ReportData): Block[] {
   const ec = ensembleCost(d);
   if (e) {
     const t = e.test;
-    const train = runMembers(e.file)
+    const train = membersToRun(e.file)
       .map((a) => d.models.find((m) => m.arch === a)?.training?.trainSeconds ?? NaN)
       .reduce((s, x) => s + x, 0);
     rows.push([
       '**ensemble**',
       e.problem
         ? `not evaluated: ${e.problem}`
-        : `${runMembers(e.file).join(' + ')}${e.file.tta ? ', flip TTA' : ''}${e.file.classBias ? ', class bias' : ''}`,
+        : `${membersToRun(e.file).join(' + ')}${e.file.tta ? ', flip TTA' : ''}${e.file.classBias ? ', class bias' : ''}`,
       pct(t?.accuracy),
       t ? `${f3(t.macroPrecision)} / ${f3(t.macroRecall)} / ${f3(t.macroF1)}` : '–',
       pct(e.validation?.accuracy),
