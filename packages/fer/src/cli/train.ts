@@ -29,11 +29,28 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --val-limit <n>       validate on at most n images
   --init <model.json>   start from these weights (transfer learning)
   --freeze <n>          keep the first n layers frozen (with --init)
-  --resume              continue the run in --out from its last checkpoint
+  --resume              continue the run in --out from its last checkpoint, with its own
+                        recipe: only --epochs, --patience, --bn-images, --data, --backend
+                        and --workers may be given; the recipe options are refused
 
 Training uses the train split minus every image also in validation or test and
 minus blank images. Validation runs every epoch on validation minus its copies of
 train images; the best epoch by macro-F1 is kept in <out>/best.`;
+
+/** Options that define a run's recipe: fixed once it starts, so refused with --resume. */
+const RECIPE_OPTIONS = [
+  'batch',
+  'lr',
+  'weight-decay',
+  'label-smoothing',
+  'class-weights',
+  'no-augment',
+  'seed',
+  'limit-per-class',
+  'val-limit',
+  'init',
+  'freeze',
+] as const;
 
 function num(v: string | undefined, name: string, integer = false): number | undefined {
   if (v === undefined) return undefined;
@@ -76,6 +93,14 @@ export const trainCommand: Command = {
     if (!values) return 0;
     if (!values.arch || !isArch(values.arch))
       throw new CliError(`--arch must be one of ${ARCHS.join(', ')}\n\n${HELP}`);
+    if (values.resume) {
+      const recipe = RECIPE_OPTIONS.filter((name) => values[name] !== undefined);
+      if (recipe.length > 0)
+        throw new CliError(
+          `--resume continues a run with the recipe it started with, so ${recipe.map((n) => `--${n}`).join(', ')} ` +
+            `cannot be given with it; start a new run (another --out) to change the recipe`,
+        );
+    }
     const classWeights = values['class-weights'] ?? DEFAULT_CONFIG.classWeights;
     if (classWeights !== 'balanced' && classWeights !== 'none')
       throw new CliError(`--class-weights must be balanced or none`);

@@ -73,12 +73,22 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     expect(firstRun[3].valMacroF1).toBeGreaterThan(plain[3].valMacroF1);
   });
 
-  it('resumes from the checkpoint where it stopped', async () => {
+  it('resumes from the checkpoint where it stopped, with the worker count given now', async () => {
     const epochs: number[] = [];
-    const result = await train({ ...config, epochs: 5 }, true, { onEpoch: (l) => epochs.push(l.epoch) });
+    const result = await train({ ...config, epochs: 5, workers: 1, lr: 1 }, true, {
+      onEpoch: (l) => epochs.push(l.epoch),
+    });
     expect(epochs).toEqual([5]);
     expect(result.state.history).toHaveLength(5);
     expect(readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n')).toHaveLength(5);
+    expect(result.state.config.workers).toBe(1); // where it runs follows the resuming machine
+    expect(result.state.config.lr).toBe(config.lr); // the recipe stays the run's own
+  });
+
+  it('refuses to resume a run of another architecture', async () => {
+    await expect(train({ ...config, arch: 'cnn', epochs: 6 }, true)).rejects.toThrow(
+      /holds a vgg16 run, not cnn: resume it with --arch vgg16/,
+    );
   });
 
   it('fine-tunes from --init with --freeze: frozen layers keep their weights, the rest learn', async () => {
@@ -103,26 +113,26 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     expect(unchanged('block1_conv2_conv/kernel')).toBe(false);
   });
 
-  it('trains on WebGPU with the WGSL augment kernel', async () => {
-    let backend = '';
-    const result = await train(
-      {
-        ...config,
-        out: mkdtempSync(join(tmpdir(), 'fer-gpu-')),
-        backend: 'webgpu',
-        workers: 1,
-        augment: true,
-        epochs: 1,
-        batch: 8,
-        limitPerClass: 2,
-        valLimit: 8,
-      },
-      false,
-      { onStart: (i) => (backend = i.backend) },
-    );
-    expect(backend).toBe('webgpu');
-    expect(result.state.history).toHaveLength(1);
-    expect(Number.isFinite(result.state.history[0].trainLoss)).toBe(true);
-    expect(result.state.history[0].trainLoss).toBeGreaterThan(0);
+  it('trains on WebGPU with the WGSL augment kernel, resuming a run begun on wasm', async () => {
+    const tiny: TrainConfig = {
+      ...config,
+      out: mkdtempSync(join(tmpdir(), 'fer-gpu-')),
+      augment: true,
+      epochs: 1,
+      batch: 8,
+      limitPerClass: 2,
+      valLimit: 8,
+    };
+    const backends: string[] = [];
+    const onStart = (i: { backend: string }) => void backends.push(i.backend);
+    await train({ ...tiny, backend: 'wasm', workers: 2 }, false, { onStart });
+    const result = await train({ ...tiny, epochs: 2, backend: 'webgpu', workers: 1 }, true, { onStart });
+    expect(backends).toEqual(['wasm', 'webgpu']);
+    expect(result.state.history).toHaveLength(2);
+    expect(result.state.config.backend).toBe('webgpu');
+    for (const l of result.state.history) {
+      expect(Number.isFinite(l.trainLoss)).toBe(true);
+      expect(l.trainLoss).toBeGreaterThan(0);
+    }
   });
 });

@@ -225,7 +225,12 @@ export async function train(
   let initOptimizer: Float32Array[] | undefined;
   if (resume) {
     const ck = await readCheckpoint(config.out);
-    // A resumed run keeps its recipe; only the epoch budget and patience may be extended.
+    if (ck.state.config.arch !== configIn.arch)
+      throw new Error(
+        `${configIn.out} holds a ${ck.state.config.arch} run, not ${configIn.arch}: resume it with --arch ${ck.state.config.arch}`,
+      );
+    // A resumed run keeps its recipe; only the epoch budget and patience may be extended,
+    // and where it runs (backend, worker count) follows this machine.
     config = {
       ...ck.state.config,
       epochs: configIn.epochs,
@@ -233,6 +238,8 @@ export async function train(
       bnImages: configIn.bnImages,
       out: configIn.out,
       dataDir: configIn.dataDir,
+      workers: configIn.workers,
+      backend: configIn.backend,
     };
     state = { ...ck.state, config };
     initWeights = ck.weights;
