@@ -6,7 +6,12 @@ export default defineConfig({
   // in a fresh clone.
   tsconfig: 'tsconfig.json',
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'apps/*/src/**/*.test.ts',
+      'tests/**/*.test.ts',
+      'bench/**/*.test.ts',
+    ],
     // Dawn and the wasm backend are heavy native singletons per process; forks isolate them
     // and keep a lost device in one file from touching another.
     pool: 'forks',

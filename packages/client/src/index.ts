@@ -1,5 +1,5 @@
 // A Node client for the stream server: connect with a hello, send frames, get each frame's
-// outcome as a promise. Used by the tests, the round-trip bench and the video scorer.
+// outcome as a promise. Used by the tests and the round-trip bench.
 //
 // Results come back in order per session, so when the result for frame k arrives, every
 // earlier frame still waiting was dropped by the server (latest wins): those resolve as
