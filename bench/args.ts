@@ -1,15 +1,10 @@
 // Command line of `npm run bench`: suite names, --archs for the model suites, and the options
 // each stand-alone script suite takes, which are passed on to that script.
 import { ARCHS, isArch, type Arch } from '../packages/fer/src/models/architectures.ts';
+import { SCRIPT_OPTIONS, type ScriptSuite } from './script-options.ts';
 
 export const SUITES = ['kernels', 'train-step', 'stream-decode', 'stream-roundtrip'] as const;
 export type Suite = (typeof SUITES)[number];
-
-/** Options of the script suites; each takes a value (`--name value` or `--name=value`). */
-export const SCRIPT_OPTIONS: Partial<Record<Suite, readonly string[]>> = {
-  'stream-decode': ['rounds'],
-  'stream-roundtrip': ['seconds', 'clients', 'transport', 'fps'],
-};
 
 export interface BenchArgs {
   suites: Suite[];
@@ -19,6 +14,11 @@ export interface BenchArgs {
 }
 
 const isSuite = (s: string): s is Suite => (SUITES as readonly string[]).includes(s);
+const isScriptSuite = (s: Suite): s is ScriptSuite => s in SCRIPT_OPTIONS;
+const scriptSuites = SUITES.filter(isScriptSuite);
+/** The script suites among `suites` that take option `name`. */
+const takersOf = (name: string, suites: readonly Suite[]) =>
+  suites.filter(isScriptSuite).filter((s) => Object.hasOwn(SCRIPT_OPTIONS[s], name));
 
 /** Parses the arguments after `npm run bench --`; throws an Error that says what is wrong. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
@@ -52,17 +52,21 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const chosen = suites.length ? suites : [...SUITES];
   const scriptArgs: Partial<Record<Suite, string[]>> = {};
   for (const [name, value] of options) {
-    const takers = chosen.filter((s) => SCRIPT_OPTIONS[s]?.includes(name));
+    const takers = takersOf(name, chosen);
     if (takers.length === 0) {
-      const owners = SUITES.filter((s) => SCRIPT_OPTIONS[s]?.includes(name));
+      const owners = takersOf(name, SUITES);
+      const known = scriptSuites
+        .map(
+          (s) =>
+            `${Object.keys(SCRIPT_OPTIONS[s])
+              .map((o) => `--${o}`)
+              .join(' ')} (${s})`,
+        )
+        .join(', ');
       throw new Error(
         owners.length
           ? `--${name} is an option of ${owners.join(', ')}, which is not being run`
-          : `unknown option --${name}; options: --archs (kernels, train-step), ${SUITES.filter(
-              (s) => SCRIPT_OPTIONS[s],
-            )
-              .map((s) => `${SCRIPT_OPTIONS[s]!.map((o) => `--${o}`).join(' ')} (${s})`)
-              .join(', ')}`,
+          : `unknown option --${name}; options: --archs (kernels, train-step), ${known}`,
       );
     }
     for (const s of takers) (scriptArgs[s] ??= []).push(`--${name}=${value}`);

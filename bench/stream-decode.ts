@@ -12,6 +12,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SCRIPT_OPTIONS } from './script-options.ts';
 import sharp from 'sharp';
 import jpegJs from 'jpeg-js';
 import { decodeCrop } from '@affect/stream-server';
@@ -19,7 +20,7 @@ import { videoCrops } from '../tests/support/stream.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: SCRIPT_OPTIONS['stream-decode'] });
 const rounds = Number(values.rounds);
 
 // The Squoosh codecs return ImageData, which Node does not have.

@@ -4,7 +4,7 @@
 // client that skips frames while busy would). The server runs in its own process, as
 // STACK-NOTES advises; the clients share this one.
 //
-//   node bin/run-ts.mjs bench/stream-roundtrip.ts [--seconds 15] [--clients 1,10] [--transport uws]
+//   node bin/run-ts.mjs bench/stream-roundtrip.ts [--seconds 15] [--clients 1,10] [--transport uws] [--fps 30]
 //
 // Prints a table and writes bench/results/stream-roundtrip.json.
 import { spawn } from 'node:child_process';
@@ -13,22 +13,16 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SCRIPT_OPTIONS } from './script-options.ts';
 import { StreamClient } from '@affect/client';
 import type { Health } from '@affect/stream-server';
 import { videoCrops } from '../tests/support/stream.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '15' },
-    clients: { type: 'string', default: '1,10' },
-    transport: { type: 'string', default: 'uws' },
-    fps: { type: 'string', default: '30' },
-  },
-});
+const { values } = parseArgs({ options: SCRIPT_OPTIONS['stream-roundtrip'] });
 const seconds = Number(values.seconds);
 const fps = Number(values.fps);
-const clientCounts = values.clients!.split(',').map(Number);
+const clientCounts = values.clients.split(',').map(Number);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -50,7 +44,7 @@ async function startServer(): Promise<{ url: string; httpUrl: string; stop: () =
       '--port',
       '0',
       '--transport',
-      values.transport!,
+      values.transport,
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
