@@ -11,6 +11,7 @@ import { DEFAULT_MODELS_DIR } from './registry.ts';
 import { evaluate, type EvalReport } from '../eval/evaluate.ts';
 import { useCpuBackend } from '../eval/predict.ts';
 import type { TrainState } from '../train/trainer.ts';
+import { recipeOf, type RunRecord } from '../train/origin.ts';
 
 export const METRICS_FILE = 'metrics.json';
 export const TRAINING_FILE = 'training.json';
@@ -32,6 +33,18 @@ export interface ShipOptions {
   runDir: string;
   dataDir: string;
   modelsDir?: string;
+}
+
+/** training.json: a run's recipe (without its paths), epochs, time, curves and --init origin. */
+export function trainingRecordOf(state: TrainState): RunRecord {
+  return {
+    recipe: recipeOf(state.config),
+    epochs: state.epoch,
+    bestEpoch: state.bestEpoch,
+    trainSeconds: state.trainSeconds,
+    history: state.history,
+    ...(state.initFrom ? { initFrom: state.initFrom } : {}),
+  };
 }
 
 async function evalBoth(
@@ -82,11 +95,7 @@ export async function shipModel(o: ShipOptions): Promise<ShippedMetrics> {
     await writeFile(join(target, METRICS_FILE), `${JSON.stringify(metrics, null, 1)}\n`);
     if (existsSync(statePath)) {
       const state = JSON.parse(await readFile(statePath, 'utf8')) as TrainState;
-      const { dataDir: _data, out: _out, ...recipe } = state.config;
-      await writeFile(
-        join(target, TRAINING_FILE),
-        `${JSON.stringify({ recipe, epochs: state.epoch, bestEpoch: state.bestEpoch, trainSeconds: state.trainSeconds, history: state.history }, null, 1)}\n`,
-      );
+      await writeFile(join(target, TRAINING_FILE), `${JSON.stringify(trainingRecordOf(state), null, 1)}\n`);
     }
     return metrics;
   } finally {

@@ -2,11 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../train/trainer.ts';
 import {
   accuracyStandardError,
+  curvesFigure,
   ensembleCost,
+  reproduceTrainLines,
+  restartBlocks,
   scheduleRestarts,
   trainCommandLine,
   type ReportData,
 } from './build.ts';
+import { wholeTraining } from '../train/origin.ts';
 import { membersToRun } from '../models/registry.ts';
 import { trainingProgress, type TrainingRecord } from './collect.ts';
 
@@ -105,5 +109,80 @@ describe('the ensemble row counts only the members it runs', () => {
     expect(ensembleCost(data([0.7, 0, 0.3], false))).toEqual({ params: 105, macs: 1007 });
     // flip TTA runs each member twice
     expect(ensembleCost(data([0.5, 0.5, 0], true))).toEqual({ params: 120, macs: 2600 });
+  });
+});
+
+describe('a fine-tune of one of our own models', () => {
+  const log = (epoch: number, lr: number, seconds: number, best = false) =>
+    ({ epoch, lr, seconds, best, valMacroF1: 0.5 + epoch / 100 }) as TrainingRecord['history'][number];
+  // A 4-epoch run, resumed to 6 (warm restart at epoch 5), whose epoch-5 weights were then
+  // fine-tuned for 3 epochs without augmentation.
+  const origin = {
+    path: 'runs/cnn/best/model.json',
+    recipe: { ...recipe, arch: 'cnn' as const, epochs: 6 },
+    epochs: 5,
+    trainSeconds: 500,
+    history: [
+      log(1, 0.002, 100, true),
+      log(2, 0.0015, 100, true),
+      log(3, 0.0005, 100),
+      log(4, 0.0001, 100, true),
+      log(5, 0.0009, 100, true),
+    ],
+  };
+  const fineTune: TrainingRecord = {
+    recipe: {
+      ...recipe,
+      arch: 'cnn',
+      epochs: 3,
+      lr: 0.0003,
+      augment: false,
+      init: 'runs/cnn/best/model.json',
+    },
+    epochs: 3,
+    bestEpoch: 2,
+    trainSeconds: 250,
+    history: [log(1, 0.0003, 80, true), log(2, 0.0002, 85, true), log(3, 0.00001, 85)],
+    initFrom: origin,
+  };
+
+  it('counts the epochs and the time of the training behind its --init weights', () => {
+    const w = wholeTraining(fineTune);
+    expect(w.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(w.history[5].lr).toBe(0.0003);
+    expect(w.trainSeconds).toBe(750);
+    expect(w.epochs).toBe(8);
+    expect(w.bestEpoch).toBe(7);
+    expect(w.stages.map((s) => [s.firstEpoch, s.lastEpoch, s.init])).toEqual([
+      [1, 5, undefined],
+      [6, 8, 'runs/cnn/best/model.json'],
+    ]);
+  });
+
+  it('draws one curve over both stages and says where each begins', () => {
+    const f = curvesFigure('cnn', fineTune);
+    if (f.kind !== 'figure') throw new Error('not a figure');
+    expect(f.caption).toMatch(
+      /Trained in 2 stages: epochs 1–5 trained .*, epochs 6–8 fine-tuned them from `runs\/cnn\/best\/model.json`/,
+    );
+    expect(f.svg).toContain('best: epoch 7');
+  });
+
+  it('reproduces the chain: the first run into the folder the fine-tune starts from', () => {
+    expect(reproduceTrainLines('cnn', fineTune)).toEqual([
+      'npm run fer -- train --arch cnn --epochs 6 --workers 2 --out runs/cnn',
+      'npm run fer -- train --arch cnn --epochs 3 --lr 0.0003 --no-augment --workers 2 --init runs/cnn/best/model.json',
+    ]);
+  });
+
+  it("places the first stage's warm restart on the whole chain's epoch axis", () => {
+    const blocks = restartBlocks(fineTune);
+    expect(blocks).toHaveLength(1);
+    const b = blocks[0];
+    if (b.kind !== 'paragraph') throw new Error('not a paragraph');
+    expect(b.text).toMatch(/^In stage 1 \(epochs 1–5 above\) the learning rate rises again at epoch 5:/);
+    expect(b.text).toContain(
+      'to repeat this stage, train with `--epochs 4` first, then resume with `--resume --epochs 6`',
+    );
   });
 });

@@ -9,6 +9,7 @@ import type { EvalReport } from '../eval/evaluate.ts';
 import type { Metrics } from '../eval/metrics.ts';
 import { DEFAULT_CONFIG } from '../train/trainer.ts';
 import { formatDuration } from '../train/progress.ts';
+import { trainingChain, wholeTraining, type WholeTraining } from '../train/origin.ts';
 import type { Block } from './doc.ts';
 import {
   trainingProgress,
@@ -137,11 +138,33 @@ function evaluatedOf(d: ReportData, r: Pick<EvalReport, 'n' | 'removedDuplicates
 
 function progressNote(t: TrainingRecord | undefined): string {
   if (!t) return 'no training.json';
+  return t.initFrom
+    ? `${stagesNote(wholeTraining(t))}; the fine-tune: ${stageProgressNote(t)}`
+    : stageProgressNote(t);
+}
+
+/** "epochs 1–37 trained the weights the next stage started from (5h28m), epochs 38–41 fine-tuned them (40m)" */
+function stagesNote(w: WholeTraining): string {
+  return w.stages
+    .map((s, i) =>
+      i < w.stages.length - 1
+        ? `epochs ${s.firstEpoch}–${s.lastEpoch} trained the weights the next stage started from (${formatDuration(s.trainSeconds)})`
+        : `epochs ${s.firstEpoch}–${s.lastEpoch} fine-tuned them from \`${s.init}\` (${formatDuration(s.trainSeconds)})`,
+    )
+    .join(', ');
+}
+
+function stageProgressNote(t: TrainingRecord): string {
   const p = trainingProgress(t);
   if (p.state === 'complete') return `${p.epochs} epochs (full budget), best epoch ${t.bestEpoch}`;
   if (p.state === 'stopped-early')
     return `stopped early after ${p.epochs} of ${p.budget} epochs (no better validation macro-F1 for ${p.patience}), best epoch ${t.bestEpoch}`;
   return `**partial: ${p.epochs} of ${p.budget} epochs trained**, best epoch ${t.bestEpoch}`;
+}
+
+function trainingCell(w: WholeTraining): string {
+  const ep = w.stages.map((s) => s.lastEpoch - s.firstEpoch + 1).join(' + ');
+  return `${formatDuration(w.trainSeconds)}, ${ep} ep.`;
 }
 
 function statusCell(m: ModelEntry): string {
@@ -192,16 +215,21 @@ export function confusionFigure(name: string, r: EvalReport, d: ReportData): Blo
 }
 
 export function curvesFigure(arch: Arch, t: TrainingRecord): Block {
+  const w = wholeTraining(t);
+  const stages =
+    w.stages.length > 1
+      ? ` Trained in ${w.stages.length} stages: ${stagesNote(w)}; epochs are numbered across the stages.`
+      : '';
   return {
     kind: 'figure',
     file: `training-${arch}.svg`,
-    svg: trainingCurvesSvg(t.history, `${arch}: training curves`),
+    svg: trainingCurvesSvg(w.history, `${arch}: training curves`),
     alt: `${arch}: training curves`,
     caption:
       `${arch} per epoch. Train loss and accuracy are taken during training: augmented images, dropout on, ` +
       `class-weighted loss with label smoothing ${t.recipe.labelSmoothing}, so they sit below what the same weights ` +
       'score on clean images. Validation is the deduplicated validation split. The dashed line marks the best epoch ' +
-      'by validation macro-F1, the one shipped.',
+      `by validation macro-F1, the one shipped.${stages}`,
   };
 }
 
@@ -286,7 +314,7 @@ function summaryBlocks(d: ReportData): Block[] {
       m.cost ? mflops(m.cost.macs) : '–',
       m.status === 'missing' ? '–' : timingCell(d, 'wasm', m.arch),
       m.status === 'missing' ? '–' : timingCell(d, 'webgpu', m.arch),
-      m.training ? `${formatDuration(m.training.trainSeconds)}, ${m.training.epochs} ep.` : '–',
+      m.training ? trainingCell(wholeTraining(m.training)) : '–',
     ];
   });
   const e = d.ensemble;
@@ -294,7 +322,10 @@ function summaryBlocks(d: ReportData): Block[] {
   if (e) {
     const t = e.test;
     const train = membersToRun(e.file)
-      .map((a) => d.models.find((m) => m.arch === a)?.training?.trainSeconds ?? NaN)
+      .map((a) => {
+        const t = d.models.find((m) => m.arch === a)?.training;
+        return t ? wholeTraining(t).trainSeconds : NaN;
+      })
       .reduce((s, x) => s + x, 0);
     rows.push([
       '**ensemble**',
@@ -625,6 +656,19 @@ export function scheduleRestarts(t: Pick<TrainingRecord, 'history' | 'recipe'>):
   return out;
 }
 
+/**
+ * The `fer train` commands of every stage, oldest first. A fine-tune's --init points into the
+ * run folder of the stage before it, so that stage is given it as --out.
+ */
+export function reproduceTrainLines(arch: Arch, t: TrainingRecord): string[] {
+  const chain = trainingChain(t);
+  return chain.map((s, i) => {
+    const next = chain[i + 1]?.recipe.init;
+    const out = next?.match(/^(.*)\/(best|checkpoint)\/model\.json$/)?.[1];
+    return trainCommandLine(arch, s.recipe) + (out ? ` --out ${out}` : '');
+  });
+}
+
 /** The `fer train` command line that reproduces a recipe (flags only where it differs from the defaults). */
 export function trainCommandLine(arch: Arch, recipe: TrainingRecord['recipe']): string {
   const flags = [`--arch ${arch}`, `--epochs ${recipe.epochs}`];
@@ -680,9 +724,46 @@ function recipeRows(t: TrainingRecord): string[][] {
   ];
   if (r.limitPerClass) rows.push(['Train subset', `at most ${r.limitPerClass} images per class`]);
   if (r.valLimit) rows.push(['Validation subset', `at most ${r.valLimit} images`]);
-  if (r.init)
-    rows.push(['Initial weights', `${r.init}${r.freeze ? `, first ${r.freeze} layers frozen` : ''}`]);
+  if (r.init) {
+    const o = t.initFrom;
+    const origin = o
+      ? `: epoch ${o.epochs} of a run trained with \`${trainCommandLine(o.recipe.arch, o.recipe)}\`` +
+        `${o.initFrom ? ' (itself started from earlier weights)' : ''}, ${formatDuration(o.trainSeconds)}`
+      : '';
+    rows.push([
+      'Initial weights',
+      `${r.init}${origin}${r.freeze ? `; first ${r.freeze} layers frozen` : ''}`,
+    ]);
+  }
   return rows;
+}
+
+/** Where a stage's learning rate rose again because it was resumed with a larger budget. */
+export function restartBlocks(t: TrainingRecord): Block[] {
+  const chain = trainingChain(t);
+  const blocks: Block[] = [];
+  let offset = 0;
+  for (const [i, s] of chain.entries()) {
+    const restarts = scheduleRestarts(s);
+    const budget = s.recipe.epochs;
+    if (restarts.length) {
+      const staged = chain.length > 1;
+      const stage = staged
+        ? `In stage ${i + 1} (epochs ${offset + 1}–${offset + s.epochs} above) the`
+        : 'The';
+      blocks.push({
+        kind: 'paragraph',
+        text:
+          `${stage} learning rate rises again at epoch ${restarts.map((e) => e + offset).join(', ')}: the run was ` +
+          `resumed there with a larger epoch budget (\`--resume --epochs ${budget}\`), so its cosine schedule ` +
+          `restarted (a warm restart). The command below runs one cosine over ${budget} epochs instead; to repeat this ` +
+          `${staged ? 'stage' : 'run'}, train with \`--epochs ${restarts[0] - 1}\` first` +
+          `${staged && offset > 0 ? ' (counting its own epochs)' : ''}, then resume with \`--resume --epochs ${budget}\`.`,
+      });
+    }
+    offset += s.epochs;
+  }
+  return blocks;
 }
 
 export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
@@ -731,7 +812,10 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
           'Weights',
           `${m.metrics.float16 ? 'float16' : 'float32'}${m.cost ? `, ${mib(m.cost.weightBytes)}` : ''}`,
         ],
-        ['Training', t ? `${formatDuration(t.trainSeconds)}; ${progressNote(t)}` : 'no training.json'],
+        [
+          'Training',
+          t ? `${formatDuration(wholeTraining(t).trainSeconds)}; ${progressNote(t)}` : 'no training.json',
+        ],
         ['wasm ms per face', `${timingCell(d, 'wasm', arch)} (batch ${d.batches.join(' / ')})`],
         ['webgpu ms per face', `${timingCell(d, 'webgpu', arch)} (batch ${d.batches.join(' / ')})`],
       ],
@@ -770,22 +854,12 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
       {
         kind: 'paragraph',
         text:
-          `Trained for ${formatDuration(t.trainSeconds)} of wall-clock time, validation included, on a 2-core CPU ` +
+          `Trained for ${formatDuration(wholeTraining(t).trainSeconds)} of wall-clock time, validation included, on a 2-core CPU ` +
           `(${t.recipe.workers} ${t.recipe.backend} worker thread(s)); ${progressNote(t)}.`,
       },
       curvesFigure(arch, t),
     );
-    const restarts = scheduleRestarts(t);
-    if (restarts.length) {
-      blocks.push({
-        kind: 'paragraph',
-        text:
-          `The learning rate rises again at epoch ${restarts.join(', ')}: the run was resumed there with a larger ` +
-          `epoch budget (\`--resume --epochs ${t.recipe.epochs}\`), so its cosine schedule restarted (a warm restart). ` +
-          `The command above runs one cosine over ${t.recipe.epochs} epochs instead; to repeat this run, train with ` +
-          `\`--epochs ${restarts[0] - 1}\` first, then resume with \`--resume --epochs ${t.recipe.epochs}\`.`,
-      });
-    }
+    blocks.push(...restartBlocks(t));
   } else {
     blocks.push({
       kind: 'paragraph',
@@ -843,8 +917,8 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
     {
       kind: 'code',
       text: [
-        t ? trainCommandLine(arch, t.recipe) : `npm run fer -- train --arch ${arch}`,
-        `npm run fer -- ship --arch ${arch}`,
+        ...(t ? reproduceTrainLines(arch, t) : [`npm run fer -- train --arch ${arch}`]),
+        `npm run fer -- ship --arch ${arch}${t?.recipe.init ? ' --run <the fine-tune run folder>' : ''}`,
         `npm run fer -- eval --split test --model ${arch}`,
         'npm run fer -- report',
       ].join('\n'),

@@ -11,6 +11,7 @@ import { ENSEMBLE_FILE, type EnsembleSpec } from '../models/registry.ts';
 import { METRICS_FILE, TRAINING_FILE, type ShippedMetrics } from '../models/ship.ts';
 import type { Metrics } from '../eval/metrics.ts';
 import type { EpochLog, TrainConfig } from '../train/trainer.ts';
+import type { InitOrigin } from '../train/origin.ts';
 import { classCounts, getSplit, type FerDataset } from '../data/format.ts';
 import { cleanIndices, indicesAlsoIn } from '../data/duplicates.ts';
 import { computeStats } from '../data/stats.ts';
@@ -23,6 +24,8 @@ export interface TrainingRecord {
   bestEpoch: number;
   trainSeconds: number;
   history: EpochLog[];
+  /** The training behind the run's --init weights, when it started from one of our models. */
+  initFrom?: InitOrigin;
 }
 
 /**

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireSharedData } from '../data/testing.ts';
 import { readModelArtifacts, weightArrays } from '../models/io.ts';
-import { DEFAULT_CONFIG, train, type EpochLog, type TrainConfig } from './trainer.ts';
+import { DEFAULT_CONFIG, train, type EpochLog, type TrainConfig, type TrainState } from './trainer.ts';
+import { readInitOrigin } from './origin.ts';
 import { learningRate } from './schedule.ts';
 
 const dataDir = requireSharedData();
@@ -96,7 +105,20 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     const before = weightArrays(await readModelArtifacts(initDir));
     const tuneOut = mkdtempSync(join(tmpdir(), 'fer-tune-'));
     // Layers 0-2 are the input, block1_conv1_conv and its batch norm.
-    await train({ ...config, out: tuneOut, epochs: 1, init: join(initDir, 'model.json'), freeze: 3 }, false);
+    const tuned = await train(
+      { ...config, out: tuneOut, epochs: 1, init: join(initDir, 'model.json'), freeze: 3 },
+      false,
+    );
+    // The run records the training behind its --init weights: the first run's 5 epochs
+    // (4, then one more resumed), their curves and their time.
+    const initState = JSON.parse(readFileSync(join(initDir, 'state.json'), 'utf8')) as TrainState;
+    const origin = tuned.state.initFrom!;
+    expect(origin.path).toBe(join(initDir, 'model.json'));
+    expect(origin.epochs).toBe(5);
+    expect(origin.history).toEqual(initState.history);
+    expect(origin.history.slice(0, 4).map((h) => h.valMacroF1)).toEqual(firstRun.map((h) => h.valMacroF1));
+    expect(origin.trainSeconds).toBeCloseTo(initState.trainSeconds, 6);
+    expect(origin.recipe.lr).toBe(config.lr);
     const after = new Map(
       weightArrays(await readModelArtifacts(join(tuneOut, 'checkpoint'))).map((w) => [w.name, w.values]),
     );
@@ -111,6 +133,31 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     );
     for (const name of frozen.filter((n) => !n.includes('moving'))) expect(unchanged(name), name).toBe(true);
     expect(unchanged('block1_conv2_conv/kernel')).toBe(false);
+  });
+
+  it("traces a run's best/ weights to the epoch they were saved at, and weights without a record to nothing", async () => {
+    const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')) as TrainState;
+    // A run folder whose best/ holds epoch 2 by its state.json, and by its model.json once that says so.
+    const run = mkdtempSync(join(tmpdir(), 'fer-origin-'));
+    mkdirSync(join(run, 'best'));
+    mkdirSync(join(run, 'checkpoint'));
+    writeFileSync(join(run, 'checkpoint', 'state.json'), JSON.stringify({ ...state, bestEpoch: 2 }));
+    copyFileSync(join(out, 'best', 'weights.bin'), join(run, 'best', 'weights.bin'));
+    const modelJson = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8'));
+    const writeModelJson = (metadata: Record<string, unknown> | undefined) =>
+      writeFileSync(
+        join(run, 'best', 'model.json'),
+        JSON.stringify({ ...modelJson, userDefinedMetadata: metadata }),
+      );
+    writeModelJson(undefined);
+    const byState = (await readInitOrigin(join(run, 'best', 'model.json')))!;
+    expect(byState.epochs).toBe(2);
+    expect(byState.history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(byState.trainSeconds).toBeCloseTo(state.history[0].seconds + state.history[1].seconds, 6);
+    writeModelJson({ arch: 'vgg16', epoch: 3 });
+    expect((await readInitOrigin(join(run, 'best')))!.epochs).toBe(3);
+    rmSync(join(run, 'checkpoint'), { recursive: true });
+    expect(await readInitOrigin(join(run, 'best', 'model.json'))).toBeUndefined();
   });
 
   it('trains on WebGPU with the WGSL augment kernel, resuming a run begun on wasm', async () => {

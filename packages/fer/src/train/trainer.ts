@@ -16,6 +16,7 @@ import { WorkerPool } from './pool.ts';
 import type { NamedWeights, TrainBackend } from './messages.ts';
 import { createGpu } from '@affect/gpu';
 import { learningRate } from './schedule.ts';
+import { readInitOrigin, type InitOrigin } from './origin.ts';
 import { ProgressLine, formatDuration, progressBar } from './progress.ts';
 
 export interface TrainConfig {
@@ -109,6 +110,8 @@ export interface TrainState {
   epochsWithoutImprovement: number;
   trainSeconds: number;
   history: EpochLog[];
+  /** The training behind the --init weights, when they are one of our own models. */
+  initFrom?: InitOrigin;
 }
 
 export interface TrainResult {
@@ -255,8 +258,11 @@ export async function train(
       trainSeconds: 0,
       history: [],
     };
-    if (config.init)
+    if (config.init) {
       initWeights = weightArrays(await readModelArtifacts(config.init.replace(/\/model\.json$/, '')));
+      const origin = await readInitOrigin(config.init);
+      if (origin) state.initFrom = origin;
+    }
     await mkdir(config.out, { recursive: true });
     await rm(join(config.out, LOG), { force: true });
   }

@@ -1,0 +1,165 @@
+// Where --init weights came from. A run that fine-tunes one of our own models (a run's best/
+// or checkpoint/, or a shipped models/<arch>/) carries that model's training record, so the
+// report counts the whole chain: every epoch, every hour, one curve.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { readModelArtifacts } from '../models/io.ts';
+import type { EpochLog, TrainConfig, TrainState } from './trainer.ts';
+
+export type Recipe = Omit<TrainConfig, 'dataDir' | 'out'>;
+
+/** The training behind a run's --init weights, up to the epoch those weights are from. */
+export interface InitOrigin {
+  /** The --init path as given. */
+  path: string;
+  recipe: Recipe;
+  /** Epochs up to and including the one the weights are from. */
+  epochs: number;
+  /** Wall-clock seconds of those epochs. */
+  trainSeconds: number;
+  history: EpochLog[];
+  /** Where that run's own --init weights came from. */
+  initFrom?: InitOrigin;
+}
+
+/** What a training record holds, whether a run's state.json or a shipped training.json. */
+interface RecordOnDisk {
+  recipe: Recipe;
+  /** The epoch the weights in that folder are from. */
+  weightsEpoch: number;
+  history: EpochLog[];
+  initFrom?: InitOrigin;
+}
+
+export function recipeOf(config: TrainConfig): Recipe {
+  const { dataDir: _data, out: _out, ...recipe } = config;
+  return recipe;
+}
+
+async function readJson<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/**
+ * The record next to a model folder: a shipped model's training.json (weights of its best
+ * epoch), a checkpoint's state.json (its last epoch), or for a run's best/ the run's
+ * checkpoint state (its best epoch).
+ */
+async function recordBeside(dir: string): Promise<RecordOnDisk | undefined> {
+  const training = join(dir, 'training.json');
+  if (existsSync(training)) {
+    const t = await readJson<{
+      recipe: Recipe;
+      bestEpoch: number;
+      history: EpochLog[];
+      initFrom?: InitOrigin;
+    }>(training);
+    return { recipe: t.recipe, weightsEpoch: t.bestEpoch, history: t.history, initFrom: t.initFrom };
+  }
+  const own = join(dir, 'state.json');
+  if (existsSync(own)) {
+    const s = await readJson<TrainState>(own);
+    return { recipe: recipeOf(s.config), weightsEpoch: s.epoch, history: s.history, initFrom: s.initFrom };
+  }
+  const run = join(dir, '..', 'checkpoint', 'state.json');
+  if (basename(dir) === 'best' && existsSync(run)) {
+    const s = await readJson<TrainState>(run);
+    return {
+      recipe: recipeOf(s.config),
+      weightsEpoch: s.bestEpoch,
+      history: s.history,
+      initFrom: s.initFrom,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The training record of the model at `initPath`, or undefined for weights without one
+ * (converted pretrained weights, a model copied by hand). The epoch the weights were saved at
+ * (model.json metadata) wins over the record's, in case a run stopped between writing the two.
+ */
+export async function readInitOrigin(initPath: string): Promise<InitOrigin | undefined> {
+  const dir = basename(initPath) === 'model.json' ? dirname(initPath) : initPath;
+  const record = await recordBeside(dir);
+  if (!record) return undefined;
+  const saved = (await readModelArtifacts(dir)).metadata?.epoch;
+  const epochs = typeof saved === 'number' && Number.isInteger(saved) ? saved : record.weightsEpoch;
+  const history = record.history.filter((h) => h.epoch <= epochs);
+  return {
+    path: initPath,
+    recipe: record.recipe,
+    epochs,
+    trainSeconds: history.reduce((s, h) => s + h.seconds, 0),
+    history,
+    ...(record.initFrom ? { initFrom: record.initFrom } : {}),
+  };
+}
+
+/** A run's stages, oldest first: the origins of its --init weights, then the run itself. */
+export interface Stage {
+  /** The --init path this stage started from, if any. */
+  init?: string;
+  recipe: Recipe;
+  /** First and last epoch of the stage, numbered across all stages (1-based). */
+  firstEpoch: number;
+  lastEpoch: number;
+  trainSeconds: number;
+}
+
+export interface WholeTraining {
+  stages: Stage[];
+  /** Every epoch of every stage, renumbered to run on from one stage to the next. */
+  history: EpochLog[];
+  trainSeconds: number;
+  /** Epochs of all stages. */
+  epochs: number;
+  /** The best epoch of the last stage, in the renumbered count. */
+  bestEpoch: number;
+}
+
+/** What wholeTraining needs of a training record (training.json, TrainingRecord). */
+export interface RunRecord {
+  recipe: Recipe;
+  epochs: number;
+  bestEpoch: number;
+  trainSeconds: number;
+  history: EpochLog[];
+  initFrom?: InitOrigin;
+}
+
+/** A run's records, oldest first: the origins of its --init weights, then the run itself. */
+export function trainingChain(
+  run: RunRecord,
+): { recipe: Recipe; epochs: number; trainSeconds: number; history: EpochLog[] }[] {
+  const chain: { recipe: Recipe; epochs: number; trainSeconds: number; history: EpochLog[] }[] = [run];
+  for (let o = run.initFrom; o; o = o.initFrom) chain.unshift(o);
+  return chain;
+}
+
+/** A run and the training behind its --init weights, as one sequence of epochs. */
+export function wholeTraining(run: RunRecord): WholeTraining {
+  const chain = trainingChain(run);
+  const stages: Stage[] = [];
+  const history: EpochLog[] = [];
+  let offset = 0;
+  for (const s of chain) {
+    stages.push({
+      ...(s.recipe.init !== undefined ? { init: s.recipe.init } : {}),
+      recipe: s.recipe,
+      firstEpoch: offset + 1,
+      lastEpoch: offset + s.epochs,
+      trainSeconds: s.trainSeconds,
+    });
+    for (const h of s.history) history.push({ ...h, epoch: h.epoch + offset });
+    offset += s.epochs;
+  }
+  return {
+    stages,
+    history,
+    trainSeconds: stages.reduce((t, s) => t + s.trainSeconds, 0),
+    epochs: offset,
+    bestEpoch: offset - run.epochs + run.bestEpoch,
+  };
+}
