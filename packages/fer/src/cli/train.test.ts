@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CliError } from './errors.ts';
-import { trainCommand } from './train.ts';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { portablePath, trainCommand } from './train.ts';
 
 async function usageError(...argv: string[]): Promise<CliError> {
   const err = await trainCommand.run(argv).catch((e: unknown) => e);
@@ -24,5 +26,16 @@ describe('fer train --resume', () => {
     );
     expect(err.message).toMatch(/--lr, --no-augment cannot be given with it/);
     expect(err.message).not.toMatch(/--epochs/);
+  });
+});
+
+describe('fer train --init', () => {
+  it('records a path inside the working directory relative to it, one outside as absolute', () => {
+    expect(portablePath(join(process.cwd(), 'runs', 'cnn', 'best', 'model.json'))).toBe(
+      join('runs', 'cnn', 'best', 'model.json'),
+    );
+    expect(portablePath('./runs/cnn/best/model.json')).toBe(join('runs', 'cnn', 'best', 'model.json'));
+    const outside = join(tmpdir(), 'converted', 'model.json');
+    expect(portablePath(outside)).toBe(resolve(outside));
   });
 });

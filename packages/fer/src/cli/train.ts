@@ -1,5 +1,5 @@
 // fer train: trains one architecture on a fer4-format folder (see trainer.ts).
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { ARCHS, isArch } from '../models/architectures.ts';
 import { DEFAULT_CONFIG, resolveTrainBackend, train, type TrainConfig } from '../train/trainer.ts';
 import type { TrainBackend } from '../train/messages.ts';
@@ -36,6 +36,15 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
 Training uses the train split minus every image also in validation or test and
 minus blank images. Validation runs every epoch on validation minus its copies of
 train images; the best epoch by macro-F1 is kept in <out>/best.`;
+
+/**
+ * A path as the run records it: relative to the working directory (the repo root under npm
+ * run) when inside it, so the recipe and the report's commands hold on another machine.
+ */
+export function portablePath(p: string): string {
+  const rel = relative(process.cwd(), resolve(p));
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? resolve(p) : rel;
+}
 
 /** Options that define a run's recipe: fixed once it starts, so refused with --resume. */
 const RECIPE_OPTIONS = [
@@ -128,7 +137,7 @@ export const trainCommand: Command = {
       backend,
       limitPerClass: num(values['limit-per-class'], 'limit-per-class', true),
       valLimit: num(values['val-limit'], 'val-limit', true),
-      init: values.init ? resolve(values.init) : undefined,
+      init: values.init ? portablePath(values.init) : undefined,
       freeze: num(values.freeze, 'freeze', true) ?? 0,
       bnImages: num(values['bn-images'], 'bn-images', true) ?? DEFAULT_CONFIG.bnImages,
     };
