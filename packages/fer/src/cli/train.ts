@@ -1,5 +1,5 @@
 // fer train: trains one architecture on a fer4-format folder (see trainer.ts).
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ARCHS, isArch } from '../models/architectures.ts';
 import { DEFAULT_CONFIG, resolveTrainBackend, train, type TrainConfig } from '../train/trainer.ts';
 import type { TrainBackend } from '../train/messages.ts';
@@ -43,7 +43,7 @@ train images; the best epoch by macro-F1 is kept in <out>/best.`;
  */
 export function portablePath(p: string): string {
   const rel = relative(process.cwd(), resolve(p));
-  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? resolve(p) : rel;
+  return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? resolve(p) : rel;
 }
 
 /** Options that define a run's recipe: fixed once it starts, so refused with --resume. */

@@ -166,13 +166,29 @@ describe('a fine-tune of one of our own models', () => {
       /Trained in 2 stages: epochs 1–5 trained .*, epochs 6–8 fine-tuned them from `runs\/cnn\/best\/model.json`/,
     );
     expect(f.svg).toContain('best: epoch 7');
+    expect(f.caption).toContain('augmented images (un-augmented in epochs 6–8)');
   });
 
   it('reproduces the chain: the first run into the folder the fine-tune starts from', () => {
-    expect(reproduceTrainLines('cnn', fineTune)).toEqual([
-      'npm run fer -- train --arch cnn --epochs 6 --workers 2 --out runs/cnn',
-      'npm run fer -- train --arch cnn --epochs 3 --lr 0.0003 --no-augment --workers 2 --init runs/cnn/best/model.json',
-    ]);
+    expect(reproduceTrainLines('cnn', fineTune)).toEqual({
+      lines: [
+        'npm run fer -- train --arch cnn --epochs 6 --workers 2 --out runs/cnn',
+        'npm run fer -- train --arch cnn --epochs 3 --lr 0.0003 --no-augment --workers 2 --init runs/cnn/best/model.json --out runs/cnn-stage2',
+      ],
+      lastOut: 'runs/cnn-stage2',
+    });
+    // Weights taken from a shipped folder are the best epoch; a checkpoint stays a checkpoint.
+    const fromShipped = { ...fineTune, recipe: { ...fineTune.recipe, init: 'models/cnn/model.json' } };
+    expect(reproduceTrainLines('cnn', fromShipped).lines[1]).toContain('--init runs/cnn/best/model.json');
+    const fromCheckpoint = { ...fineTune, recipe: { ...fineTune.recipe, init: '/elsewhere/run/checkpoint' } };
+    expect(reproduceTrainLines('cnn', fromCheckpoint).lines[1]).toContain(
+      '--init runs/cnn/checkpoint/model.json',
+    );
+    // A single run keeps the default folder.
+    expect(reproduceTrainLines('cnn', { ...fineTune, initFrom: undefined, recipe: origin.recipe })).toEqual({
+      lines: ['npm run fer -- train --arch cnn --epochs 6 --workers 2'],
+      lastOut: 'runs/cnn',
+    });
   });
 
   it("places the first stage's warm restart on the whole chain's epoch axis", () => {

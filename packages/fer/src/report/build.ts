@@ -138,12 +138,12 @@ function evaluatedOf(d: ReportData, r: Pick<EvalReport, 'n' | 'removedDuplicates
 
 function progressNote(t: TrainingRecord | undefined): string {
   if (!t) return 'no training.json';
-  return t.initFrom
-    ? `${stagesNote(wholeTraining(t))}; the fine-tune: ${stageProgressNote(t)}`
-    : stageProgressNote(t);
+  if (!t.initFrom) return stageProgressNote(t);
+  const w = wholeTraining(t);
+  return `${stagesNote(w)}; the fine-tune: ${stageProgressNote(t)} (epoch ${w.bestEpoch} counted across the stages)`;
 }
 
-/** "epochs 1–37 trained the weights the next stage started from (5h28m), epochs 38–41 fine-tuned them (40m)" */
+/** "epochs 1–37 trained the weights the next stage started from (5h28m), epochs 38–40 fine-tuned them from `runs/x/best/model.json` (33m)" */
 function stagesNote(w: WholeTraining): string {
   return w.stages
     .map((s, i) =>
@@ -214,6 +214,14 @@ export function confusionFigure(name: string, r: EvalReport, d: ReportData): Blo
   };
 }
 
+/** Which images the training metrics of each stage saw. */
+function trainImagesText(w: WholeTraining): string {
+  const plain = w.stages.filter((s) => !s.recipe.augment);
+  if (plain.length === 0) return 'augmented images';
+  if (plain.length === w.stages.length) return 'un-augmented images';
+  return `augmented images (un-augmented in epochs ${plain.map((s) => `${s.firstEpoch}–${s.lastEpoch}`).join(', ')})`;
+}
+
 export function curvesFigure(arch: Arch, t: TrainingRecord): Block {
   const w = wholeTraining(t);
   const stages =
@@ -226,7 +234,7 @@ export function curvesFigure(arch: Arch, t: TrainingRecord): Block {
     svg: trainingCurvesSvg(w.history, `${arch}: training curves`),
     alt: `${arch}: training curves`,
     caption:
-      `${arch} per epoch. Train loss and accuracy are taken during training: augmented images, dropout on, ` +
+      `${arch} per epoch. Train loss and accuracy are taken during training: ${trainImagesText(w)}, dropout on, ` +
       `class-weighted loss with label smoothing ${t.recipe.labelSmoothing}, so they sit below what the same weights ` +
       'score on clean images. Validation is the deduplicated validation split. The dashed line marks the best epoch ' +
       `by validation macro-F1, the one shipped.${stages}`,
@@ -657,16 +665,24 @@ export function scheduleRestarts(t: Pick<TrainingRecord, 'history' | 'recipe'>):
 }
 
 /**
- * The `fer train` commands of every stage, oldest first. A fine-tune's --init points into the
- * run folder of the stage before it, so that stage is given it as --out.
+ * The `fer train` commands of every stage, oldest first, each into its own run folder
+ * (runs/<arch>, then runs/<arch>-stage2, ...), each later stage starting from the folder before
+ * it: its best/ epoch, or its checkpoint/ where the recorded --init was a checkpoint.
  */
-export function reproduceTrainLines(arch: Arch, t: TrainingRecord): string[] {
+export function reproduceTrainLines(arch: Arch, t: TrainingRecord): { lines: string[]; lastOut: string } {
   const chain = trainingChain(t);
-  return chain.map((s, i) => {
-    const next = chain[i + 1]?.recipe.init;
-    const out = next?.match(/^(.*)\/(best|checkpoint)\/model\.json$/)?.[1];
-    return trainCommandLine(arch, s.recipe) + (out ? ` --out ${out}` : '');
+  const outOf = (i: number) => (i === 0 ? `runs/${arch}` : `runs/${arch}-stage${i + 1}`);
+  const lines = chain.map((s, i) => {
+    const recipe =
+      i === 0 || s.recipe.init === undefined
+        ? s.recipe
+        : {
+            ...s.recipe,
+            init: `${outOf(i - 1)}/${/(^|\/)checkpoint(\/model\.json)?\/?$/.test(s.recipe.init) ? 'checkpoint' : 'best'}/model.json`,
+          };
+    return trainCommandLine(arch, recipe) + (chain.length > 1 ? ` --out ${outOf(i)}` : '');
   });
+  return { lines, lastOut: outOf(chain.length - 1) };
 }
 
 /** The `fer train` command line that reproduces a recipe (flags only where it differs from the defaults). */
@@ -786,8 +802,12 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
     blocks.push({
       kind: 'paragraph',
       text:
-        `**Work in progress: these weights come from epoch ${t!.bestEpoch} of a run that has trained ${progress.epochs} of ` +
-        `its ${progress.budget} epochs.** The numbers below describe this checkpoint, not the finished model.`,
+        (t!.initFrom
+          ? `**Work in progress: these weights come from epoch ${wholeTraining(t!).bestEpoch} (counted across the stages), ` +
+            `epoch ${t!.bestEpoch} of a fine-tune that has trained ${progress.epochs} of its ${progress.budget} epochs.** `
+          : `**Work in progress: these weights come from epoch ${t!.bestEpoch} of a run that has trained ${progress.epochs} of ` +
+            `its ${progress.budget} epochs.** `) +
+        'The numbers below describe this checkpoint, not the finished model.',
     });
   }
   blocks.push(
@@ -894,6 +914,9 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
     });
   }
   const se = accuracyStandardError(test.accuracy, test.n);
+  const reproduce = t
+    ? reproduceTrainLines(arch, t)
+    : { lines: [`npm run fer -- train --arch ${arch}`], lastOut: `runs/${arch}` };
   blocks.push(
     { kind: 'heading', level: 2, text: 'Known limits' },
     {
@@ -917,8 +940,8 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
     {
       kind: 'code',
       text: [
-        ...(t ? reproduceTrainLines(arch, t) : [`npm run fer -- train --arch ${arch}`]),
-        `npm run fer -- ship --arch ${arch}${t?.recipe.init ? ' --run <the fine-tune run folder>' : ''}`,
+        ...reproduce.lines,
+        `npm run fer -- ship --arch ${arch}${reproduce.lastOut !== `runs/${arch}` ? ` --run ${reproduce.lastOut}` : ''}`,
         `npm run fer -- eval --split test --model ${arch}`,
         'npm run fer -- report',
       ].join('\n'),

@@ -1,6 +1,7 @@
 // Where --init weights came from. A run that fine-tunes one of our own models (a run's best/
-// or checkpoint/, or a shipped models/<arch>/) carries that model's training record, so the
-// report counts the whole chain: every epoch, every hour, one curve.
+// or checkpoint/, or a shipped models/<arch>/) carries that model's training record up to the
+// epoch its weights are from, so the report counts the whole chain: those epochs, their time,
+// one curve.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';

@@ -133,6 +133,10 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     );
     for (const name of frozen.filter((n) => !n.includes('moving'))) expect(unchanged(name), name).toBe(true);
     expect(unchanged('block1_conv2_conv/kernel')).toBe(false);
+    // Resuming the fine-tune keeps its origin.
+    const resumed = await train({ ...config, out: tuneOut, epochs: 2 }, true);
+    expect(resumed.state.history).toHaveLength(2);
+    expect(resumed.state.initFrom).toEqual(origin);
   });
 
   it("traces a run's best/ weights to the epoch they were saved at, and weights without a record to nothing", async () => {
