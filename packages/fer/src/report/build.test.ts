@@ -153,7 +153,7 @@ describe('a fine-tune of one of our own models', () => {
     expect(w.trainSeconds).toBe(750);
     expect(w.epochs).toBe(8);
     expect(w.bestEpoch).toBe(7);
-    expect(w.stages.map((s) => [s.firstEpoch, s.lastEpoch, s.init])).toEqual([
+    expect(w.stages.map((s) => [s.firstEpoch, s.lastEpoch, s.recipe.init])).toEqual([
       [1, 5, undefined],
       [6, 8, 'runs/cnn/best/model.json'],
     ]);

@@ -149,7 +149,7 @@ function stagesNote(w: WholeTraining): string {
     .map((s, i) =>
       i < w.stages.length - 1
         ? `epochs ${s.firstEpoch}–${s.lastEpoch} trained the weights the next stage started from (${formatDuration(s.trainSeconds)})`
-        : `epochs ${s.firstEpoch}–${s.lastEpoch} fine-tuned them from \`${s.init}\` (${formatDuration(s.trainSeconds)})`,
+        : `epochs ${s.firstEpoch}–${s.lastEpoch} fine-tuned them from \`${s.recipe.init}\` (${formatDuration(s.trainSeconds)})`,
     )
     .join(', ');
 }

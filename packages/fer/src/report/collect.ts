@@ -10,23 +10,13 @@ import { MODEL_FILE, ModelFileError, WEIGHTS_FILE } from '../models/io.ts';
 import { ENSEMBLE_FILE, type EnsembleSpec } from '../models/registry.ts';
 import { METRICS_FILE, TRAINING_FILE, type ShippedMetrics } from '../models/ship.ts';
 import type { Metrics } from '../eval/metrics.ts';
-import type { EpochLog, TrainConfig } from '../train/trainer.ts';
-import type { InitOrigin } from '../train/origin.ts';
+import type { RunRecord } from '../train/origin.ts';
 import { classCounts, getSplit, type FerDataset } from '../data/format.ts';
 import { cleanIndices, indicesAlsoIn } from '../data/duplicates.ts';
 import { computeStats } from '../data/stats.ts';
 
 /** training.json as `fer ship` writes it. */
-export interface TrainingRecord {
-  recipe: Omit<TrainConfig, 'dataDir' | 'out'>;
-  /** Epochs completed. */
-  epochs: number;
-  bestEpoch: number;
-  trainSeconds: number;
-  history: EpochLog[];
-  /** The training behind the run's --init weights, when it started from one of our models. */
-  initFrom?: InitOrigin;
-}
+export type TrainingRecord = RunRecord;
 
 /**
  * - missing: no models/<arch>/model.json

@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { readModelArtifacts } from '../models/io.ts';
 import type { EpochLog, TrainConfig, TrainState } from './trainer.ts';
 
 export type Recipe = Omit<TrainConfig, 'dataDir' | 'out'>;
@@ -24,6 +23,21 @@ export interface InitOrigin {
   initFrom?: InitOrigin;
 }
 
+/** A run's training record: training.json as `fer ship` writes it, and what the report reads. */
+export interface RunRecord {
+  recipe: Recipe;
+  /** Epochs completed. */
+  epochs: number;
+  bestEpoch: number;
+  trainSeconds: number;
+  history: EpochLog[];
+  /** The training behind the run's --init weights, when it started from one of our models. */
+  initFrom?: InitOrigin;
+}
+
+/** One link of a chain of runs: what every stage has, whether a run or an --init origin. */
+export type StageRecord = Pick<RunRecord, 'recipe' | 'epochs' | 'trainSeconds' | 'history'>;
+
 /** What a training record holds, whether a run's state.json or a shipped training.json. */
 interface RecordOnDisk {
   recipe: Recipe;
@@ -38,7 +52,7 @@ export function recipeOf(config: TrainConfig): Recipe {
   return recipe;
 }
 
-async function readJson<T>(path: string): Promise<T> {
+export async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
 }
 
@@ -50,12 +64,7 @@ async function readJson<T>(path: string): Promise<T> {
 async function recordBeside(dir: string): Promise<RecordOnDisk | undefined> {
   const training = join(dir, 'training.json');
   if (existsSync(training)) {
-    const t = await readJson<{
-      recipe: Recipe;
-      bestEpoch: number;
-      history: EpochLog[];
-      initFrom?: InitOrigin;
-    }>(training);
+    const t = await readJson<RunRecord>(training);
     return { recipe: t.recipe, weightsEpoch: t.bestEpoch, history: t.history, initFrom: t.initFrom };
   }
   const own = join(dir, 'state.json');
@@ -76,16 +85,24 @@ async function recordBeside(dir: string): Promise<RecordOnDisk | undefined> {
   return undefined;
 }
 
+/** The folder of an --init model, given as its model.json or as the folder itself. */
+export function modelDirOf(initPath: string): string {
+  return basename(initPath) === 'model.json' ? dirname(initPath) : initPath;
+}
+
 /**
  * The training record of the model at `initPath`, or undefined for weights without one
  * (converted pretrained weights, a model copied by hand). The epoch the weights were saved at
- * (model.json metadata) wins over the record's, in case a run stopped between writing the two.
+ * (`metadata`, the model.json's, when given) wins over the record's, in case a run stopped
+ * between writing the two.
  */
-export async function readInitOrigin(initPath: string): Promise<InitOrigin | undefined> {
-  const dir = basename(initPath) === 'model.json' ? dirname(initPath) : initPath;
-  const record = await recordBeside(dir);
+export async function readInitOrigin(
+  initPath: string,
+  metadata: Record<string, unknown> | undefined,
+): Promise<InitOrigin | undefined> {
+  const record = await recordBeside(modelDirOf(initPath));
   if (!record) return undefined;
-  const saved = (await readModelArtifacts(dir)).metadata?.epoch;
+  const saved = metadata?.epoch;
   const epochs = typeof saved === 'number' && Number.isInteger(saved) ? saved : record.weightsEpoch;
   const history = record.history.filter((h) => h.epoch <= epochs);
   return {
@@ -100,8 +117,7 @@ export async function readInitOrigin(initPath: string): Promise<InitOrigin | und
 
 /** A run's stages, oldest first: the origins of its --init weights, then the run itself. */
 export interface Stage {
-  /** The --init path this stage started from, if any. */
-  init?: string;
+  /** recipe.init is the --init path this stage started from, if any. */
   recipe: Recipe;
   /** First and last epoch of the stage, numbered across all stages (1-based). */
   firstEpoch: number;
@@ -120,21 +136,9 @@ export interface WholeTraining {
   bestEpoch: number;
 }
 
-/** What wholeTraining needs of a training record (training.json, TrainingRecord). */
-export interface RunRecord {
-  recipe: Recipe;
-  epochs: number;
-  bestEpoch: number;
-  trainSeconds: number;
-  history: EpochLog[];
-  initFrom?: InitOrigin;
-}
-
 /** A run's records, oldest first: the origins of its --init weights, then the run itself. */
-export function trainingChain(
-  run: RunRecord,
-): { recipe: Recipe; epochs: number; trainSeconds: number; history: EpochLog[] }[] {
-  const chain: { recipe: Recipe; epochs: number; trainSeconds: number; history: EpochLog[] }[] = [run];
+export function trainingChain(run: RunRecord): StageRecord[] {
+  const chain: StageRecord[] = [run];
   for (let o = run.initFrom; o; o = o.initFrom) chain.unshift(o);
   return chain;
 }
@@ -147,7 +151,6 @@ export function wholeTraining(run: RunRecord): WholeTraining {
   let offset = 0;
   for (const s of chain) {
     stages.push({
-      ...(s.recipe.init !== undefined ? { init: s.recipe.init } : {}),
       recipe: s.recipe,
       firstEpoch: offset + 1,
       lastEpoch: offset + s.epochs,

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { requireSharedData } from '../data/testing.ts';
 import { readModelArtifacts, weightArrays } from '../models/io.ts';
 import { DEFAULT_CONFIG, train, type EpochLog, type TrainConfig, type TrainState } from './trainer.ts';
-import { readInitOrigin } from './origin.ts';
+import { modelDirOf, readInitOrigin } from './origin.ts';
 import { learningRate } from './schedule.ts';
 
 const dataDir = requireSharedData();
@@ -153,15 +153,18 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
         join(run, 'best', 'model.json'),
         JSON.stringify({ ...modelJson, userDefinedMetadata: metadata }),
       );
+    // As the trainer does: the model's own metadata goes with the path.
+    const originOf = async (initPath: string) =>
+      readInitOrigin(initPath, (await readModelArtifacts(modelDirOf(initPath))).metadata);
     writeModelJson(undefined);
-    const byState = (await readInitOrigin(join(run, 'best', 'model.json')))!;
+    const byState = (await originOf(join(run, 'best', 'model.json')))!;
     expect(byState.epochs).toBe(2);
     expect(byState.history.map((h) => h.epoch)).toEqual([1, 2]);
     expect(byState.trainSeconds).toBeCloseTo(state.history[0].seconds + state.history[1].seconds, 6);
     writeModelJson({ arch: 'vgg16', epoch: 3 });
-    expect((await readInitOrigin(join(run, 'best')))!.epochs).toBe(3);
+    expect((await originOf(join(run, 'best')))!.epochs).toBe(3);
     rmSync(join(run, 'checkpoint'), { recursive: true });
-    expect(await readInitOrigin(join(run, 'best', 'model.json'))).toBeUndefined();
+    expect(await originOf(join(run, 'best', 'model.json'))).toBeUndefined();
   });
 
   it('trains on WebGPU with the WGSL augment kernel, resuming a run begun on wasm', async () => {

@@ -16,7 +16,7 @@ import { WorkerPool } from './pool.ts';
 import type { NamedWeights, TrainBackend } from './messages.ts';
 import { createGpu } from '@affect/gpu';
 import { learningRate } from './schedule.ts';
-import { readInitOrigin, type InitOrigin } from './origin.ts';
+import { modelDirOf, readInitOrigin, readJson, type InitOrigin } from './origin.ts';
 import { ProgressLine, formatDuration, progressBar } from './progress.ts';
 
 export interface TrainConfig {
@@ -154,10 +154,6 @@ function crossEntropy(probs: Float32Array, labels: Uint8Array, k: number): numbe
   return sum / Math.max(1, labels.length);
 }
 
-async function readJson<T>(path: string): Promise<T> {
-  return JSON.parse(await readFile(path, 'utf8')) as T;
-}
-
 /** Validation images: those of the validation split that are neither in train nor blank. */
 export function validationIndices(val: FerSplit, train: FerSplit): number[] {
   const leaked = indicesAlsoIn(val, [train]);
@@ -259,8 +255,9 @@ export async function train(
       history: [],
     };
     if (config.init) {
-      initWeights = weightArrays(await readModelArtifacts(config.init.replace(/\/model\.json$/, '')));
-      const origin = await readInitOrigin(config.init);
+      const artifacts = await readModelArtifacts(modelDirOf(config.init));
+      initWeights = weightArrays(artifacts);
+      const origin = await readInitOrigin(config.init, artifacts.metadata);
       if (origin) state.initFrom = origin;
     }
     await mkdir(config.out, { recursive: true });
