@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../train/trainer.ts';
 import {
   accuracyStandardError,
+  accuracyVerdict,
   curvesFigure,
   ensembleCost,
   reproduceTrainLines,
@@ -86,6 +87,18 @@ describe('accuracyStandardError', () => {
     expect(accuracyStandardError(0.5, 100)).toBeCloseTo(5, 10);
     expect(accuracyStandardError(0.6, 116)).toBeCloseTo(100 * Math.sqrt(0.24 / 116), 10);
     expect(accuracyStandardError(0.5, 0)).toBeNaN();
+  });
+});
+
+describe('accuracyVerdict', () => {
+  it('counts the correct images still missing to reach a target on n images', () => {
+    expect(accuracyVerdict(91 / 116, 116, 0.8)).toBe('no: 2 more correct images needed');
+    expect(accuracyVerdict(93 / 116, 116, 0.8)).toBe('yes');
+    expect(accuracyVerdict(92 / 116, 116, 0.8)).toBe('no: 1 more correct image needed');
+    // 0.8 * 10 is 8.000000000000002 in floating point: 8 of 10 still meets 80%.
+    expect(accuracyVerdict(0.8, 10, 0.8)).toBe('yes');
+    expect(accuracyVerdict(100 / 116, 116, 0.86)).toBe('yes');
+    expect(accuracyVerdict(90 / 116, 116, 0.86)).toBe('no: 10 more correct images needed');
   });
 });
 

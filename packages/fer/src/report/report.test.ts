@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { buildModel } from '../models/architectures.ts';
 import { saveModel } from '../models/io.ts';
 import type { ShippedMetrics } from '../models/ship.ts';
-import type { EvalReport } from '../eval/evaluate.ts';
+import { evaluate, type EvalReport } from '../eval/evaluate.ts';
 import { metricsFromConfusion } from '../eval/metrics.ts';
 import { DEFAULT_CLASSES, IMAGE_BYTES } from '../data/format.ts';
 import { writeDataset } from '../data/writer.ts';
@@ -217,6 +217,28 @@ describe('fer report on a fixture', () => {
       .filter((l) => l.startsWith('| ensemble |'))
       .map((l) => Number(l.split('|')[6].replace(/,/g, '')));
     expect(ensembleSupport.reduce((a, b) => a + b, 0)).toBe(18);
+  });
+
+  it('states the targets on the deduplicated test split, beside all test images as the notebooks count', async () => {
+    const md = read('REPORT.md');
+    expect(md).toContain(
+      '| Target | Reached (deduplicated test) | Met | All 20 test images | Published notebook |',
+    );
+    // The fixture's metrics.json: 12 of 18 right, and 80% of 18 needs 15.
+    const all = await evaluate({ dataDir, split: 'test', model: 'vgg16', modelsDir, dedup: false });
+    expect(all.n).toBe(20);
+    const allCell = `${(100 * all.accuracy).toFixed(1)}% (${Math.round(all.accuracy * 20)} of 20)`;
+    expect(md).toContain(
+      `| vgg16: test accuracy ≥ 80.0% | 66.7% (12 of 18) | no: 3 more correct images needed | ${allCell} | 78.9% |`,
+    );
+    expect(md).toMatch(
+      /\| ensemble: test accuracy ≥ 86\.0% \| \d+\.\d% \(\d+ of 18\) \| no: \d+ more correct images? needed \| \d+\.\d% \(\d+ of 20\) \| – \|/,
+    );
+    expect(md).toMatch(
+      new RegExp(
+        `\\| ensemble: validation macro-F1 ≥ 0\\.800 \\| \\d\\.\\d{3} fitted, ${crossFitted.macroF1.toFixed(3)} held out \\| no: 0\\.\\d{3} short \\|`,
+      ),
+    );
   });
 
   it("gives the ensemble's cross-fitted validation score beside its in-sample fit", () => {
