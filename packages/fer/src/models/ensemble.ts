@@ -96,18 +96,11 @@ export const BIAS_STEP = 0.1;
  */
 export function bestBias(mixed: Float32Array, labels: Uint8Array, classes: string[]) {
   const k = classes.length;
-  const logp = mixed.map((p) => Math.log(Math.max(p, 1e-12)));
   const grid: number[] = [];
   for (let v = -BIAS_RANGE; v <= BIAS_RANGE + 1e-9; v += BIAS_STEP) grid.push(Math.round(v * 1e6) / 1e6);
-  const score = (bias: number[]) => {
-    const predicted = new Int32Array(labels.length);
-    for (let i = 0; i < labels.length; i++) {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (logp[i * k + c] + bias[c] > logp[i * k + best] + bias[best]) best = c;
-      predicted[i] = best;
-    }
-    return computeMetrics(labels, predicted, classes);
-  };
+  // Scored exactly as predictMix, the server and `fer eval` apply the bias.
+  const score = (bias: number[]) =>
+    computeMetrics(labels, argmaxRows(applyClassBias(mixed.slice(), k, bias), k), classes);
   const size = (b: number[]) => b.reduce((a, v) => a + Math.abs(v), 0);
   const bias = new Array<number>(k).fill(0);
   let metrics = score(bias);
