@@ -429,12 +429,14 @@ function scoredOn(r: EvalReport | undefined): string {
   return r ? `${pct(r.accuracy)} (${int(Math.round(r.accuracy * r.n))} of ${int(r.n)})` : '–';
 }
 
-export function targetsBlocks(d: ReportData): Block[] {
+/** The targets table: every shipped model and the ensemble, or (for a model card) one model. */
+export function targetsBlocks(d: ReportData, only?: Arch): Block[] {
   const all = d.testWithDuplicates ?? {};
   const testTotal = splitTotal(d, 'test');
   const allHead = testTotal === undefined ? 'All test images' : `All ${int(testTotal)} test images`;
   const head = ['Target', 'Reached (deduplicated test)', 'Met', allHead, 'Published notebook'];
-  const rows: string[][] = shipped(d).map((m) => {
+  const models = shipped(d).filter((m) => only === undefined || m.arch === only);
+  const rows: string[][] = models.map((m) => {
     const t = m.metrics!.test;
     return [
       `${m.arch}: test accuracy ≥ ${pct(TARGETS.modelTestAccuracy)}`,
@@ -444,7 +446,7 @@ export function targetsBlocks(d: ReportData): Block[] {
       pct(PUBLISHED_TEST_ACCURACY[m.arch]),
     ];
   });
-  const e = d.ensemble;
+  const e = only === undefined ? d.ensemble : undefined;
   if (e?.test) {
     rows.push([
       `ensemble: test accuracy ≥ ${pct(TARGETS.ensembleTestAccuracy)}`,
@@ -468,7 +470,7 @@ export function targetsBlocks(d: ReportData): Block[] {
     ]);
   }
   if (rows.length === 0) return [{ kind: 'paragraph', text: 'No shipped model yet.' }];
-  const first = shipped(d)[0]?.metrics?.test ?? e?.test;
+  const first = models[0]?.metrics?.test ?? e?.test;
   return [
     { kind: 'table', head, rows, align: ['left', 'right', 'left', 'right', 'right'] },
     {
@@ -882,6 +884,7 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
   if (!m?.metrics) throw new Error(`modelCardBlocks: ${arch} is not shipped`);
   const { test, validation } = m.metrics;
   const t = m.training;
+  const whole = t ? wholeTraining(t) : undefined;
   const progress = t ? trainingProgress(t) : undefined;
   const blocks: Block[] = [
     { kind: 'heading', level: 1, text: `${arch}: ${ARCH_TITLES[arch]}` },
@@ -898,7 +901,7 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
       kind: 'paragraph',
       text:
         (t!.initFrom
-          ? `**Work in progress: these weights come from epoch ${wholeTraining(t!).bestEpoch} (counted across the stages), ` +
+          ? `**Work in progress: these weights come from epoch ${whole!.bestEpoch} (counted across the stages), ` +
             `epoch ${t!.bestEpoch} of a fine-tune that has trained ${progress.epochs} of its ${progress.budget} epochs.** `
           : `**Work in progress: these weights come from epoch ${t!.bestEpoch} of a run that has trained ${progress.epochs} of ` +
             `its ${progress.budget} epochs.** `) +
@@ -929,14 +932,14 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
         ],
         [
           'Training',
-          t ? `${formatDuration(wholeTraining(t).trainSeconds)}; ${progressNote(t)}` : 'no training.json',
+          whole ? `${formatDuration(whole.trainSeconds)}; ${progressNote(t)}` : 'no training.json',
         ],
         ['wasm ms per face', `${timingCell(d, 'wasm', arch)} (batch ${d.batches.join(' / ')})`],
         ['webgpu ms per face', `${timingCell(d, 'webgpu', arch)} (batch ${d.batches.join(' / ')})`],
       ],
     },
-    { kind: 'heading', level: 2, text: 'Targets' },
-    ...targetsBlocks(d),
+    { kind: 'heading', level: 2, text: 'Target' },
+    ...targetsBlocks(d, arch),
     { kind: 'heading', level: 2, text: 'Data' },
     ...dataBlocks(d),
     { kind: 'heading', level: 2, text: 'Architecture' },
@@ -971,7 +974,7 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
       {
         kind: 'paragraph',
         text:
-          `Trained for ${formatDuration(wholeTraining(t).trainSeconds)} of wall-clock time, validation included, on a 2-core CPU ` +
+          `Trained for ${formatDuration(whole!.trainSeconds)} of wall-clock time, validation included, on a 2-core CPU ` +
           `(${t.recipe.workers} ${t.recipe.backend} worker thread(s)); ${progressNote(t)}.`,
       },
       curvesFigure(arch, t),

@@ -298,6 +298,11 @@ describe('fer report on a fixture', () => {
       /\*\*Small test set\*\*: 18 images, so test accuracy is uncertain by about ±\d+\.\d points/,
     );
     expect(card).toContain('Trained for 20m03s of wall-clock time');
+    // Its own target only: the ensemble's are in REPORT.md.
+    expect(card).toMatch(
+      /## Target\n\n\| Target \|.*\n.*\n\| vgg16: test accuracy ≥ 80\.0% \| 66\.7% \(12 of 18\) \| no: 3 more/,
+    );
+    expect(card).not.toContain('ensemble: test accuracy');
     expect(card).toContain(
       '## Notes on this run\n\nEpochs 1-2 ran before a fix. They are in the curves.\n\nA second paragraph.',
     );
