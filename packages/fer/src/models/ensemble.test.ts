@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { bestBias, bestWeights, crossFitted, fitMix, predictMix, simplexGrid } from './ensemble.ts';
+import {
+  bestBias,
+  bestWeights,
+  crossFitted,
+  fitMix,
+  predictMix,
+  simplexGrid,
+  TTA_MIN_GAIN,
+  ttaCheck,
+} from './ensemble.ts';
 import { applyClassBias } from './registry.ts';
 
 describe('ensemble weights', () => {
@@ -72,5 +81,24 @@ describe('ensemble weights', () => {
     const { plain, biased } = crossFitted([mixed], labels, ['x', 'y']);
     expect(plain.accuracy).toBeCloseTo(4 / 6, 12);
     expect(biased.accuracy).toBe(1);
+  });
+
+  it('uses flip TTA only where it pays held out by TTA_MIN_GAIN', () => {
+    // Six class-0 and six class-1 images. Without TTA four of the class-0 images look exactly
+    // like the class-1 ones, so no weight or bias separates them; the mirrored views fix them.
+    const labels = new Uint8Array([0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+    const looksLike1 = [0.3, 0.7];
+    const plain = new Float32Array(
+      Array.from(labels).flatMap((y, i) => (y === 1 || i < 8 ? looksLike1 : [0.8, 0.2])),
+    );
+    const tta = new Float32Array(Array.from(labels).flatMap((y) => (y === 1 ? looksLike1 : [0.8, 0.2])));
+    const helps = ttaCheck([plain], [tta], labels, ['x', 'y']);
+    expect(helps.withTta).toBe(1);
+    expect(helps.withoutTta).toBeLessThan(1 - TTA_MIN_GAIN);
+    expect(helps.useTta).toBe(true);
+    // The same probabilities either way: TTA would only double the work.
+    const same = ttaCheck([plain], [plain.slice()], labels, ['x', 'y']);
+    expect(same.withTta).toBe(same.withoutTta);
+    expect(same.useTta).toBe(false);
   });
 });

@@ -536,6 +536,12 @@ function ensembleBlocks(d: ReportData): Block[] {
           ? ` On that fit, validation macro-F1 was ${f3(e.file.validation.plain.macroF1)} without TTA and ` +
             `${f3(e.file.validation.tta.macroF1)} with it. Its validation scores are therefore fitted, not held out; ` +
             'test is the honest comparison.' +
+            (e.file.validation.ttaCheck
+              ? ` Held out, the whole fit scores macro-F1 ${f3(e.file.validation.ttaCheck.withTta)} with TTA and ` +
+                `${f3(e.file.validation.ttaCheck.withoutTta)} without; TTA doubles the forward passes per face, so it ` +
+                `is used only for a held-out gain of at least ${e.file.validation.ttaCheck.minGain}, and is ` +
+                `${e.file.tta ? 'used' : 'not used'}.`
+              : '') +
             (e.file.classBias
               ? ` A per-class bias on the log-probabilities (${e.file.classBias
                   .map((b, c) => `${e.file.validation!.plain.classes[c]} ${b >= 0 ? '+' : ''}${b.toFixed(1)}`)

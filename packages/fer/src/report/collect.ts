@@ -8,6 +8,7 @@ import { ARCHS, type Arch } from '../models/architectures.ts';
 import { countMacs } from '../models/flops.ts';
 import { MODEL_FILE, ModelFileError, WEIGHTS_FILE } from '../models/io.ts';
 import { ENSEMBLE_FILE, type EnsembleSpec } from '../models/registry.ts';
+import type { TtaCheck } from '../models/ensemble.ts';
 import { METRICS_FILE, TRAINING_FILE, type ShippedMetrics } from '../models/ship.ts';
 import type { Metrics } from '../eval/metrics.ts';
 import type { RunRecord } from '../train/origin.ts';
@@ -90,6 +91,7 @@ export type EnsembleFile = EnsembleSpec & {
     biased?: Metrics;
     crossFitted?: Metrics;
     classBiasCheck?: { withBias: number; withoutBias: number };
+    ttaCheck?: TtaCheck;
     n: number;
   };
 };

@@ -142,6 +142,7 @@ beforeAll(async () => {
         biased: crossFitted,
         crossFitted,
         classBiasCheck: { withBias: 0.61, withoutBias: 0.58 },
+        ttaCheck: { withTta: 0.6, withoutTta: 0.598, minGain: 0.003 },
         n: 21,
       },
     }),
@@ -252,6 +253,10 @@ describe('fer report on a fixture', () => {
       'A per-class bias on the log-probabilities (happy +0.3, sad +0.0, surprise -0.2, neutral +0.0) ' +
         `then lifts it to ${crossFitted.macroF1.toFixed(3)}. Held out, a fitted class bias scores macro-F1 0.610 ` +
         'against 0.580 without, so it is used.',
+    );
+    expect(md).toContain(
+      'Held out, the whole fit scores macro-F1 0.600 with TTA and 0.598 without; TTA doubles the forward passes ' +
+        'per face, so it is used only for a held-out gain of at least 0.003, and is not used.',
     );
   });
 
