@@ -476,9 +476,12 @@ export function targetsBlocks(d: ReportData, only?: Arch): Block[] {
     {
       kind: 'paragraph',
       text:
-        'Targets are judged on the deduplicated test split, as every test number in this report' +
-        (first ? ` (${evaluatedOf(d, first)})` : '') +
-        ", and the ensemble's macro-F1 on validation held out by cross-fitting where it was measured. " +
+        'Targets are judged like every test number in this report, on the deduplicated test split' +
+        (first ? `: ${evaluatedOf(d, first)}` : '') +
+        (e?.validation
+          ? "; the ensemble's validation macro-F1 held out by cross-fitting where that was measured"
+          : '') +
+        '. ' +
         'The published notebooks score all test images, copies of training images included; the "All" column ' +
         'scores our models the same way for a like-for-like comparison and judges nothing. ' +
         (first
