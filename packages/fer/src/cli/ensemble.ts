@@ -7,10 +7,10 @@ import type { Command } from './main.ts';
 const HELP = `usage: fer ensemble [--data <dir>] [--models-dir models]
 
 Fits the weights of every model shipped in models/ on the validation split (minus its
-copies of train images), maximising macro-F1 over a 1/20 grid of the simplex, then a per-class bias on the
-log-probabilities where that helps held out (2-fold cross-fitting on validation). Flip
-test-time augmentation doubles the work per face, so it is used only where it raises the
-held-out macro-F1 by at least ${TTA_MIN_GAIN}. Writes models/ensemble.json.`;
+copies of train images), maximising macro-F1 over a 1/20 grid of the simplex, then a
+per-class bias on the log-probabilities where that helps held out (2-fold cross-fitting on
+validation). Flip test-time augmentation doubles the work per face, so it is used only where
+it raises the held-out macro-F1 by at least ${TTA_MIN_GAIN}. Writes models/ensemble.json.`;
 
 export const ensembleCommand: Command = {
   async run(argv) {

@@ -92,12 +92,12 @@ describe('ensemble weights', () => {
       Array.from(labels).flatMap((y, i) => (y === 1 || i < 8 ? looksLike1 : [0.8, 0.2])),
     );
     const tta = new Float32Array(Array.from(labels).flatMap((y) => (y === 1 ? looksLike1 : [0.8, 0.2])));
-    const helps = ttaCheck([plain], [tta], labels, ['x', 'y']);
+    const helps = ttaCheck(crossFitted([plain], labels, ['x', 'y']), crossFitted([tta], labels, ['x', 'y']));
     expect(helps.withTta).toBe(1);
     expect(helps.withoutTta).toBeLessThan(1 - TTA_MIN_GAIN);
     expect(helps.useTta).toBe(true);
     // The same probabilities either way: TTA would only double the work.
-    const same = ttaCheck([plain], [plain.slice()], labels, ['x', 'y']);
+    const same = ttaCheck(crossFitted([plain], labels, ['x', 'y']), crossFitted([plain.slice()], labels, ['x', 'y']));
     expect(same.withTta).toBe(same.withoutTta);
     expect(same.useTta).toBe(false);
   });

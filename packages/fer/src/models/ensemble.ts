@@ -203,23 +203,22 @@ export interface TtaCheck {
 }
 
 /**
- * Cross-fits the whole procedure (weights, then a class bias where that helps held out) on
- * the plain and on the flip-TTA probabilities, and uses TTA only for a gain of TTA_MIN_GAIN.
+ * The choice from the whole procedure (weights, then a class bias where that helps held out)
+ * cross-fitted on the plain and on the flip-TTA probabilities (see crossFitted): TTA only for a
+ * held-out gain of TTA_MIN_GAIN.
  */
 export function ttaCheck(
-  plain: Float32Array[],
-  tta: Float32Array[],
-  labels: Uint8Array,
-  classes: string[],
-  steps = 20,
+  withoutTta: ReturnType<typeof crossFitted>,
+  withTta: ReturnType<typeof crossFitted>,
 ): TtaCheck & { useTta: boolean } {
-  const heldOut = (probs: Float32Array[]) => {
-    const c = crossFitted(probs, labels, classes, steps);
-    return Math.max(c.plain.macroF1, c.biased.macroF1);
+  const heldOut = (c: ReturnType<typeof crossFitted>) => Math.max(c.plain.macroF1, c.biased.macroF1);
+  const gain = heldOut(withTta) - heldOut(withoutTta);
+  return {
+    withTta: heldOut(withTta),
+    withoutTta: heldOut(withoutTta),
+    minGain: TTA_MIN_GAIN,
+    useTta: gain >= TTA_MIN_GAIN - 1e-12,
   };
-  const withoutTta = heldOut(plain);
-  const withTta = heldOut(tta);
-  return { withTta, withoutTta, minGain: TTA_MIN_GAIN, useTta: withTta - withoutTta >= TTA_MIN_GAIN - 1e-12 };
 }
 
 export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DIR): Promise<FitResult> {
@@ -245,11 +244,12 @@ export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DI
   }
   const a = bestWeights(plain, labels, classes);
   const b = bestWeights(tta, labels, classes);
-  const { useTta, ...ttaHeldOut } = ttaCheck(plain, tta, labels, classes);
+  const heldOut = { plain: crossFitted(plain, labels, classes), tta: crossFitted(tta, labels, classes) };
+  const { useTta, ...ttaHeldOut } = ttaCheck(heldOut.plain, heldOut.tta);
   const chosen = useTta ? b : a;
   const chosenProbs = useTta ? tta : plain;
   // A class bias is kept only where it helps held out, not just in-sample.
-  const { plain: withoutBias, biased: withBias } = crossFitted(chosenProbs, labels, classes);
+  const { plain: withoutBias, biased: withBias } = useTta ? heldOut.tta : heldOut.plain;
   const useBias = withBias.macroF1 > withoutBias.macroF1;
   const biased = useBias ? bestBias(mix(chosenProbs, chosen.weights), labels, classes) : undefined;
   const spec = {
