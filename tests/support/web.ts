@@ -68,9 +68,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The stream server on the shipped models. Without flip TTA: the shipped fit uses it, which
+ * doubles the server's work and, with two browsers sharing 2 cores during the whole suite, took
+ * the live rate to the 1 result/s the browser tests require (0.99/s in one CI run). The server
+ * tests cover the TTA path against ensembleProbs.
+ */
 export function startStreamServer(port: number): Promise<Service> {
   return startService(
-    ['bin/run-ts.mjs', 'apps/stream-server/src/main.ts', '--host', '127.0.0.1', '--port', String(port)],
+    [
+      'bin/run-ts.mjs',
+      'apps/stream-server/src/main.ts',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--no-tta',
+    ],
     {},
     /ensemble\s/,
     120_000,
