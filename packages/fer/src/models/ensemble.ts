@@ -189,6 +189,16 @@ export function crossFitted(
 }
 
 /**
+ * The held-out result of the whole procedure on one set of probabilities: with the fitted
+ * class bias where that beats the plain weights held out, else without it. fitEnsemble keeps
+ * the bias by the same rule.
+ */
+function heldOutChoice(c: ReturnType<typeof crossFitted>): { useBias: boolean; metrics: Metrics } {
+  const useBias = c.biased.macroF1 > c.plain.macroF1;
+  return { useBias, metrics: useBias ? c.biased : c.plain };
+}
+
+/**
  * Flip TTA doubles the forward passes per face, so it has to earn them: it is used only where
  * it raises macro-F1 held out by at least this much. An in-sample gain of a few thousandths
  * on 4,671 images is noise.
@@ -211,13 +221,13 @@ export function ttaCheck(
   withoutTta: ReturnType<typeof crossFitted>,
   withTta: ReturnType<typeof crossFitted>,
 ): TtaCheck & { useTta: boolean } {
-  const heldOut = (c: ReturnType<typeof crossFitted>) => Math.max(c.plain.macroF1, c.biased.macroF1);
-  const gain = heldOut(withTta) - heldOut(withoutTta);
+  const f1With = heldOutChoice(withTta).metrics.macroF1;
+  const f1Without = heldOutChoice(withoutTta).metrics.macroF1;
   return {
-    withTta: heldOut(withTta),
-    withoutTta: heldOut(withoutTta),
+    withTta: f1With,
+    withoutTta: f1Without,
     minGain: TTA_MIN_GAIN,
-    useTta: gain >= TTA_MIN_GAIN - 1e-12,
+    useTta: f1With - f1Without >= TTA_MIN_GAIN - 1e-12,
   };
 }
 
@@ -249,8 +259,8 @@ export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DI
   const chosen = useTta ? b : a;
   const chosenProbs = useTta ? tta : plain;
   // A class bias is kept only where it helps held out, not just in-sample.
-  const { plain: withoutBias, biased: withBias } = useTta ? heldOut.tta : heldOut.plain;
-  const useBias = withBias.macroF1 > withoutBias.macroF1;
+  const chosenHeldOut = useTta ? heldOut.tta : heldOut.plain;
+  const { useBias, metrics: heldOutMetrics } = heldOutChoice(chosenHeldOut);
   const biased = useBias ? bestBias(mix(chosenProbs, chosen.weights), labels, classes) : undefined;
   const spec = {
     members,
@@ -264,8 +274,8 @@ export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DI
       plain: a.metrics,
       tta: b.metrics,
       ...(biased ? { biased: biased.metrics } : {}),
-      crossFitted: useBias ? withBias : withoutBias,
-      classBiasCheck: { withBias: withBias.macroF1, withoutBias: withoutBias.macroF1 },
+      crossFitted: heldOutMetrics,
+      classBiasCheck: { withBias: chosenHeldOut.biased.macroF1, withoutBias: chosenHeldOut.plain.macroF1 },
       ttaCheck: ttaHeldOut,
       n: keep.length,
     },
