@@ -29,6 +29,34 @@ describe('fer train --resume', () => {
   });
 });
 
+describe('fer train --swa', () => {
+  it('takes --swa and --swa-lr with --resume (they extend a run) and refuses bad values', async () => {
+    const resumed = await trainCommand
+      .run([
+        '--arch',
+        'cnn',
+        '--out',
+        '/nonexistent/run',
+        '--backend',
+        'wasm',
+        '--resume',
+        '--swa',
+        '5',
+        '--swa-lr',
+        '1e-4',
+      ])
+      .catch((e: unknown) => e as Error);
+    expect(resumed).not.toBeInstanceOf(CliError);
+    expect((resumed as Error).message).toMatch(/--resume: no checkpoint at .*checkpoint/);
+    expect((await usageError('--arch', 'cnn', '--backend', 'wasm', '--swa', '2.5')).message).toMatch(
+      /--swa must be a non-negative integer, got '2.5'/,
+    );
+    expect(
+      (await usageError('--arch', 'cnn', '--backend', 'wasm', '--swa', '3', '--swa-lr', '0')).message,
+    ).toMatch(/--swa-lr must be greater than 0/);
+  });
+});
+
 describe('fer train --init', () => {
   it('records a path inside the working directory relative to it, one outside as absolute', () => {
     expect(portablePath(join(process.cwd(), 'runs', 'cnn', 'best', 'model.json'))).toBe(

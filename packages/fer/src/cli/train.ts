@@ -1,7 +1,15 @@
 // fer train: trains one architecture on a fer4-format folder (see trainer.ts).
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ARCHS, isArch } from '../models/architectures.ts';
-import { DEFAULT_CONFIG, resolveTrainBackend, train, type TrainConfig } from '../train/trainer.ts';
+import {
+  DEFAULT_CONFIG,
+  resolveTrainBackend,
+  SWA_LR_FRACTION,
+  train,
+  type TrainConfig,
+  type TrainState,
+} from '../train/trainer.ts';
 import type { TrainBackend } from '../train/messages.ts';
 import { formatDuration } from '../train/progress.ts';
 import { parseCommandArgs } from './args.ts';
@@ -27,11 +35,16 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --backend <auto|webgpu|wasm|cpu>  where replicas run (default auto: WebGPU on a real GPU, else wasm)
   --limit-per-class <n> train on at most n images per class (quick runs)
   --val-limit <n>       validate on at most n images
+  --swa <n>             stochastic weight averaging: n more epochs after --epochs at a
+                        constant learning rate, averaging the weights at the end of each;
+                        validation and best/ then hold the average (default 0: none)
+  --swa-lr <x>          the SWA epochs' learning rate (default ${SWA_LR_FRACTION} x --lr)
   --init <model.json>   start from these weights (transfer learning)
   --freeze <n>          keep the first n layers frozen (with --init)
   --resume              continue the run in --out from its last checkpoint, with its own
-                        recipe: only --epochs, --patience, --bn-images, --data, --backend
-                        and --workers may be given; the recipe options are refused
+                        recipe: only --epochs (default: the run's own), --swa, --swa-lr,
+                        --patience, --bn-images, --data, --backend and --workers may be
+                        given; the recipe options are refused
 
 Training uses the train split minus every image also in validation or test and
 minus blank images. Validation runs every epoch on validation minus its copies of
@@ -44,6 +57,13 @@ train images; the best epoch by macro-F1 is kept in <out>/best.`;
 export function portablePath(p: string): string {
   const rel = relative(process.cwd(), resolve(p));
   return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? resolve(p) : rel;
+}
+
+/** The epoch budget of the run checkpointed in `out`, if there is one. */
+function checkpointEpochs(out: string): number | undefined {
+  const path = join(out, 'checkpoint', 'state.json');
+  if (!existsSync(path)) return undefined; // train() says that nothing is there to resume
+  return (JSON.parse(readFileSync(path, 'utf8')) as TrainState).config.epochs;
 }
 
 /** Options that define a run's recipe: fixed once it starts, so refused with --resume. */
@@ -95,6 +115,8 @@ export const trainCommand: Command = {
         'val-limit': { type: 'string' },
         init: { type: 'string' },
         freeze: { type: 'string' },
+        swa: { type: 'string' },
+        'swa-lr': { type: 'string' },
         resume: { type: 'boolean' },
       },
       HELP,
@@ -119,12 +141,16 @@ export const trainCommand: Command = {
     const backend = await resolveTrainBackend(wantedBackend as TrainBackend | 'auto');
     const defaultWorkers = backend === 'webgpu' ? 1 : DEFAULT_CONFIG.workers;
     if (values.freeze && !values.init) throw new CliError('--freeze needs --init <model.json>');
+    const out = resolve(values.out ?? `runs/${values.arch}`);
     const config: TrainConfig = {
       ...DEFAULT_CONFIG,
       arch: values.arch,
       dataDir: resolve(values.data ?? '../shared/data/fer4'),
-      out: resolve(values.out ?? `runs/${values.arch}`),
-      epochs: num(values.epochs, 'epochs', true) ?? DEFAULT_CONFIG.epochs,
+      out,
+      epochs:
+        num(values.epochs, 'epochs', true) ??
+        (values.resume ? checkpointEpochs(out) : undefined) ??
+        DEFAULT_CONFIG.epochs,
       batch: num(values.batch, 'batch', true) ?? DEFAULT_CONFIG.batch,
       lr: num(values.lr, 'lr') ?? DEFAULT_CONFIG.lr,
       weightDecay: num(values['weight-decay'], 'weight-decay') ?? DEFAULT_CONFIG.weightDecay,
@@ -140,7 +166,10 @@ export const trainCommand: Command = {
       init: values.init ? portablePath(values.init) : undefined,
       freeze: num(values.freeze, 'freeze', true) ?? 0,
       bnImages: num(values['bn-images'], 'bn-images', true) ?? DEFAULT_CONFIG.bnImages,
+      swaEpochs: num(values.swa, 'swa', true),
+      swaLr: num(values['swa-lr'], 'swa-lr'),
     };
+    if (config.swaLr === 0) throw new CliError('--swa-lr must be greater than 0');
     if (config.batch < 2) throw new CliError('--batch must be at least 2');
     if (config.workers < 1) throw new CliError('--workers must be at least 1');
     const result = await train(config, Boolean(values.resume), {
@@ -153,7 +182,7 @@ export const trainCommand: Command = {
       onEpoch: (l) =>
         console.log(
           `epoch ${l.epoch}: train loss ${l.trainLoss.toFixed(4)} acc ${l.trainAccuracy.toFixed(3)} | ` +
-            `val loss ${l.valLoss.toFixed(4)} acc ${l.valAccuracy.toFixed(3)} macro-F1 ${l.valMacroF1.toFixed(3)}` +
+            `val${l.swa ? ` (average of ${l.swa})` : ''} loss ${l.valLoss.toFixed(4)} acc ${l.valAccuracy.toFixed(3)} macro-F1 ${l.valMacroF1.toFixed(3)}` +
             `${l.best ? ' (best)' : ''} | ${l.imagesPerSecond.toFixed(1)} img/s, ${formatDuration(l.seconds)}`,
         ),
     });

@@ -3,11 +3,13 @@ import { DEFAULT_CONFIG } from '../train/trainer.ts';
 import {
   accuracyStandardError,
   accuracyVerdict,
+  bestEpochText,
   curvesFigure,
   ensembleCost,
   reproduceTrainLines,
   restartBlocks,
   scheduleRestarts,
+  swaBlocks,
   trainCommandLine,
   type ReportData,
 } from './build.ts';
@@ -62,6 +64,66 @@ describe('scheduleRestarts', () => {
   it('finds none in a run that kept one schedule, warm-up included', () => {
     const lrs = [0.001, 0.002, 0.0015, 0.0008, 0.0002];
     expect(scheduleRestarts({ recipe: { ...recipe, warmupEpochs: 1 }, history: history(lrs) })).toEqual([]);
+  });
+});
+
+describe('a run that ends in weight averaging (SWA)', () => {
+  // 4 cosine epochs, resumed to 6 (a warm restart at 5), then 3 SWA epochs at 3e-4.
+  const lrs = [0.002, 0.0015, 0.0006, 0.0001, 0.0009, 0.0001, 0.0003, 0.0003, 0.0003];
+  const f1 = [0.5, 0.6, 0.65, 0.7, 0.66, 0.72, 0.71, 0.74, 0.73];
+  const t: TrainingRecord = {
+    recipe: { ...recipe, epochs: 6, swaEpochs: 3 },
+    epochs: 9,
+    bestEpoch: 8,
+    trainSeconds: 900,
+    history: lrs.map(
+      (lr, i) =>
+        ({
+          epoch: i + 1,
+          lr,
+          valMacroF1: f1[i],
+          seconds: 100,
+          best: false,
+          ...(i >= 6 ? { swa: i - 5 } : {}),
+        }) as TrainingRecord['history'][number],
+    ),
+  };
+
+  it('does not count the step up to the SWA rate as a warm restart', () => {
+    expect(scheduleRestarts(t)).toEqual([5]);
+  });
+
+  it('counts the SWA epochs in the budget and names the averaged epochs', () => {
+    expect(trainingProgress(t)).toEqual({ state: 'complete', epochs: 9, budget: 9 });
+    expect(trainingProgress({ ...t, epochs: 7, bestEpoch: 7, history: t.history.slice(0, 7) })).toEqual({
+      state: 'partial',
+      epochs: 7,
+      budget: 9,
+    });
+    expect(bestEpochText(t)).toBe('epoch 8 (the SWA average of epochs 7–8)');
+    expect(bestEpochText({ ...t, bestEpoch: 6 })).toBe('epoch 6');
+  });
+
+  it('reproduces with --swa (and --swa-lr only where it is not the default) and compares the average', () => {
+    expect(trainCommandLine('resnetv2', t.recipe)).toBe(
+      'npm run fer -- train --arch resnetv2 --epochs 6 --workers 2 --swa 3',
+    );
+    expect(trainCommandLine('resnetv2', { ...t.recipe, swaLr: 0.001 })).toBe(
+      'npm run fer -- train --arch resnetv2 --epochs 6 --workers 2 --swa 3 --swa-lr 0.001',
+    );
+    const text = swaBlocks(t).map((b) => (b as { text: string }).text);
+    expect(text).toHaveLength(1);
+    expect(text[0]).toContain('Epochs 7–9 are stochastic weight averaging (`--swa 3`)');
+    expect(text[0]).toContain('constant learning rate of 0.0003');
+    expect(text[0]).toContain('0.710, 0.740, 0.730');
+    expect(text[0]).toContain('0.720 (epoch 6), so the best average (0.740, 2 epochs) is 0.020 better');
+    const restart = restartBlocks(t).map((b) => (b as { text: string }).text);
+    expect(restart[0]).toContain(
+      'train with `--epochs 4` (no `--swa`) first, then resume with `--resume --epochs 6 --swa 3`',
+    );
+    expect(
+      swaBlocks({ ...t, recipe: { ...t.recipe, swaEpochs: undefined }, history: t.history.slice(0, 6) }),
+    ).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { membersToRun } from '../models/registry.ts';
 import { FLOAT16_TOLERANCE_POINTS } from '../models/ship.ts';
 import type { EvalReport } from '../eval/evaluate.ts';
 import type { Metrics } from '../eval/metrics.ts';
-import { DEFAULT_CONFIG } from '../train/trainer.ts';
+import { DEFAULT_CONFIG, SWA_LR_FRACTION } from '../train/trainer.ts';
 import { formatDuration } from '../train/progress.ts';
 import { trainingChain, wholeTraining, type WholeTraining } from '../train/origin.ts';
 import type { Block } from './doc.ts';
@@ -159,12 +159,21 @@ function stagesNote(w: WholeTraining): string {
     .join(', ');
 }
 
+/** "epoch 62 (the SWA average of epochs 53–62)" for weights from an SWA epoch, else "epoch 24". */
+export function bestEpochText(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>): string {
+  const swa = t.history.find((h) => h.epoch === t.bestEpoch)?.swa;
+  return swa
+    ? `epoch ${t.bestEpoch} (the SWA average of epochs ${t.bestEpoch - swa + 1}–${t.bestEpoch})`
+    : `epoch ${t.bestEpoch}`;
+}
+
 function stageProgressNote(t: TrainingRecord): string {
   const p = trainingProgress(t);
-  if (p.state === 'complete') return `${p.epochs} epochs (full budget), best epoch ${t.bestEpoch}`;
+  const best = `best ${bestEpochText(t)}`;
+  if (p.state === 'complete') return `${p.epochs} epochs (full budget), ${best}`;
   if (p.state === 'stopped-early')
-    return `stopped early after ${p.epochs} of ${p.budget} epochs (no better validation macro-F1 for ${p.patience}), best epoch ${t.bestEpoch}`;
-  return `**partial: ${p.epochs} of ${p.budget} epochs trained**, best epoch ${t.bestEpoch}`;
+    return `stopped early after ${p.epochs} of ${p.budget} epochs (no better validation macro-F1 for ${p.patience}), ${best}`;
+  return `**partial: ${p.epochs} of ${p.budget} epochs trained**, ${best}`;
 }
 
 function trainingCell(w: WholeTraining): string {
@@ -765,7 +774,9 @@ export function scheduleRestarts(t: Pick<TrainingRecord, 'history' | 'recipe'>):
   const h = t.history;
   const out: number[] = [];
   for (let i = 1; i < h.length; i++) {
-    if (h[i].epoch > t.recipe.warmupEpochs + 1 && h[i].lr > h[i - 1].lr * 1.001) out.push(h[i].epoch);
+    // SWA epochs run at their own constant rate after the schedule: not a restart.
+    if (h[i].swa === undefined && h[i].epoch > t.recipe.warmupEpochs + 1 && h[i].lr > h[i - 1].lr * 1.001)
+      out.push(h[i].epoch);
   }
   return out;
 }
@@ -812,6 +823,11 @@ export function trainCommandLine(arch: Arch, recipe: TrainingRecord['recipe']): 
   if (differs('freeze')) flags.push(`--freeze ${recipe.freeze}`);
   // Runs from before precise BN existed have no bnImages: they validated on running averages.
   if ((recipe.bnImages ?? 0) !== DEFAULT_CONFIG.bnImages) flags.push(`--bn-images ${recipe.bnImages ?? 0}`);
+  if (recipe.swaEpochs) {
+    flags.push(`--swa ${recipe.swaEpochs}`);
+    if (recipe.swaLr !== undefined && recipe.swaLr !== recipe.lr * SWA_LR_FRACTION)
+      flags.push(`--swa-lr ${recipe.swaLr}`);
+  }
   return `npm run fer -- train ${flags.join(' ')}`;
 }
 
@@ -824,7 +840,10 @@ function recipeRows(t: TrainingRecord): string[][] {
     ],
     [
       'Schedule',
-      `${r.warmupEpochs} warm-up epoch(s), then cosine decay to ${r.lrFloor}× the peak at epoch ${r.epochs} (the budget)`,
+      `${r.warmupEpochs} warm-up epoch(s), then cosine decay to ${r.lrFloor}× the peak at epoch ${r.epochs} (the budget)` +
+        (r.swaEpochs
+          ? `, then ${r.swaEpochs} epochs of weight averaging (SWA) at a constant ${r.swaLr ?? r.lr * SWA_LR_FRACTION}`
+          : ''),
     ],
     [
       'Regularisation',
@@ -860,6 +879,39 @@ function recipeRows(t: TrainingRecord): string[][] {
   return rows;
 }
 
+/** What the SWA epochs of each stage did, against the best epoch before them. */
+export function swaBlocks(t: TrainingRecord): Block[] {
+  const chain = trainingChain(t);
+  const blocks: Block[] = [];
+  let offset = 0;
+  for (const [i, s] of chain.entries()) {
+    const swa = s.history.filter((h) => h.swa !== undefined);
+    const before = s.history.filter((h) => h.swa === undefined);
+    if (swa.length) {
+      const bestBefore = before.reduce((a, h) => (h.valMacroF1 > a.valMacroF1 ? h : a), before[0]);
+      const bestSwa = swa.reduce((a, h) => (h.valMacroF1 > a.valMacroF1 ? h : a), swa[0]);
+      const lr = s.recipe.swaLr ?? s.recipe.lr * SWA_LR_FRACTION;
+      const stage = chain.length > 1 ? `Stage ${i + 1}'s epochs` : 'Epochs';
+      blocks.push({
+        kind: 'paragraph',
+        text:
+          `${stage} ${swa[0].epoch + offset}–${swa[swa.length - 1].epoch + offset} are stochastic weight averaging ` +
+          `(\`--swa ${s.recipe.swaEpochs}\`): training went on at a constant learning rate of ${lr} and the weights ` +
+          'after each of these epochs were averaged; their validation points score that running average, with ' +
+          'batch-norm statistics re-estimated for it. ' +
+          `Validation macro-F1 of the average: ${swa.map((h) => f3(h.valMacroF1)).join(', ')}; ` +
+          (bestBefore
+            ? `the best epoch before averaging had ${f3(bestBefore.valMacroF1)} (epoch ${bestBefore.epoch + offset}), ` +
+              `so the best average (${f3(bestSwa.valMacroF1)}, ${bestSwa.swa} epochs) is ` +
+              `${bestSwa.valMacroF1 > bestBefore.valMacroF1 ? `${f3(bestSwa.valMacroF1 - bestBefore.valMacroF1)} better` : 'no better'}.`
+            : `best ${f3(bestSwa.valMacroF1)}.`),
+      });
+    }
+    offset += s.epochs;
+  }
+  return blocks;
+}
+
 /** Where a stage's learning rate rose again because it was resumed with a larger budget. */
 export function restartBlocks(t: TrainingRecord): Block[] {
   const chain = trainingChain(t);
@@ -868,6 +920,7 @@ export function restartBlocks(t: TrainingRecord): Block[] {
   for (const [i, s] of chain.entries()) {
     const restarts = scheduleRestarts(s);
     const budget = s.recipe.epochs;
+    const swaFlag = s.recipe.swaEpochs ? ` --swa ${s.recipe.swaEpochs}` : '';
     if (restarts.length) {
       const staged = chain.length > 1;
       const stage = staged
@@ -879,8 +932,8 @@ export function restartBlocks(t: TrainingRecord): Block[] {
           `${stage} learning rate rises again at epoch ${restarts.map((e) => e + offset).join(', ')}: the run was ` +
           `resumed there with a larger epoch budget (\`--resume --epochs ${budget}\`), so its cosine schedule ` +
           `restarted (a warm restart). The command below runs one cosine over ${budget} epochs instead; to repeat this ` +
-          `${staged ? 'stage' : 'run'}, train with \`--epochs ${restarts[0] - 1}\` first` +
-          `${staged && offset > 0 ? ' (counting its own epochs)' : ''}, then resume with \`--resume --epochs ${budget}\`.`,
+          `${staged ? 'stage' : 'run'}, train with \`--epochs ${restarts[0] - 1}\`${swaFlag ? ' (no `--swa`)' : ''} first` +
+          `${staged && offset > 0 ? ' (counting its own epochs)' : ''}, then resume with \`--resume --epochs ${budget}${swaFlag}\`.`,
       });
     }
     offset += s.epochs;
@@ -988,7 +1041,7 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
       },
       curvesFigure(arch, t),
     );
-    blocks.push(...restartBlocks(t));
+    blocks.push(...restartBlocks(t), ...swaBlocks(t));
   } else {
     blocks.push({
       kind: 'paragraph',

@@ -47,9 +47,9 @@ export type TrainingProgress =
   | { state: 'stopped-early'; epochs: number; budget: number; patience: number }
   | { state: 'partial'; epochs: number; budget: number };
 
-/** Whether a model's training ran its course: all epochs, or early stopping. */
+/** Whether a model's training ran its course: all epochs (SWA epochs included), or early stopping. */
 export function trainingProgress(t: TrainingRecord): TrainingProgress {
-  const budget = t.recipe.epochs;
+  const budget = t.recipe.epochs + (t.recipe.swaEpochs ?? 0);
   if (t.epochs >= budget) return { state: 'complete', epochs: t.epochs, budget };
   if (t.epochs - t.bestEpoch >= t.recipe.patience)
     return { state: 'stopped-early', epochs: t.epochs, budget, patience: t.recipe.patience };

@@ -187,8 +187,13 @@ export class WorkerPool {
     for (const other of all.slice(1)) avg.forEach((a, t) => other.weights[t].forEach((v, j) => (a[j] += v)));
     const k = this.workers.length;
     if (k > 1) for (const a of avg) for (let j = 0; j < a.length; j++) a[j] /= k;
-    await Promise.all(this.workers.map((w) => w.request({ type: 'setWeights', weights: avg }, 'applied')));
+    await this.setWeights(avg);
     return avg;
+  }
+
+  /** Every replica takes these weights (all of them, in getWeights order; copied). */
+  async setWeights(weights: Float32Array[]): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.request({ type: 'setWeights', weights }, 'applied')));
   }
 
   async optimizerState(): Promise<Float32Array[]> {

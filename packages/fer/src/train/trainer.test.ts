@@ -12,7 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireSharedData } from '../data/testing.ts';
 import { readModelArtifacts, weightArrays } from '../models/io.ts';
-import { DEFAULT_CONFIG, train, type EpochLog, type TrainConfig, type TrainState } from './trainer.ts';
+import {
+  addToAverage,
+  DEFAULT_CONFIG,
+  SWA_LR_FRACTION,
+  train,
+  type EpochLog,
+  type TrainConfig,
+  type TrainState,
+} from './trainer.ts';
 import { modelDirOf, readInitOrigin } from './origin.ts';
 import { learningRate } from './schedule.ts';
 
@@ -26,6 +34,23 @@ describe('learning-rate schedule', () => {
     expect(learningRate(s, 6)).toBeCloseTo(1e-3 * (0.1 + 0.9 * 0.5), 9);
     expect(learningRate(s, 11)).toBeCloseTo(1e-4, 9);
     expect(learningRate(s, 3)).toBeGreaterThan(learningRate(s, 4));
+  });
+});
+
+describe('SWA running average', () => {
+  it('equals the plain mean of every set folded in, in any number of steps', () => {
+    const rand = (n: number, seed: number) =>
+      Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 97 + i * 13.1) * 3 + seed);
+    const sets = [1, 2, 3, 4, 5].map((s) => [rand(7, s), rand(3, s + 10)]);
+    const avg = sets[0].map((w) => new Float32Array(w.length));
+    let count = 0;
+    for (const s of sets) count = addToAverage(avg, count, s);
+    expect(count).toBe(5);
+    avg.forEach((a, t) =>
+      a.forEach((v, j) => expect(v).toBeCloseTo(sets.reduce((acc, s) => acc + s[t][j], 0) / 5, 5)),
+    );
+    expect(() => addToAverage(avg, count, [rand(7, 1)])).toThrow(/different lengths/);
+    expect(() => addToAverage(avg, count, [rand(7, 1), rand(4, 1)])).toThrow(/3 values against 4/);
   });
 });
 
@@ -92,6 +117,42 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     expect(readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n')).toHaveLength(5);
     expect(result.state.config.workers).toBe(1); // where it runs follows the resuming machine
     expect(result.state.config.lr).toBe(config.lr); // the recipe stays the run's own
+  });
+
+  it('SWA: constant learning rate after the schedule, a running average that resumes', async () => {
+    const swaOut = mkdtempSync(join(tmpdir(), 'fer-swa-'));
+    const swaConfig: TrainConfig = { ...config, out: swaOut, epochs: 1, swaEpochs: 1 };
+    const weightsIn = async (file: string) => {
+      const named = weightArrays(await readModelArtifacts(join(swaOut, 'checkpoint')));
+      if (file === 'checkpoint') return named.map((w) => w.values);
+      // swa.bin holds the average in the same order as the checkpoint's weights.
+      const bin = readFileSync(join(swaOut, 'checkpoint', file));
+      const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+      let offset = 0;
+      return named.map((w) => all.slice(offset, (offset += w.values.length)));
+    };
+    const first = await train(swaConfig, false);
+    expect(first.state.history.map((l) => l.swa)).toEqual([undefined, 1]);
+    expect(first.state.history[1].lr).toBeCloseTo(config.lr * SWA_LR_FRACTION, 12);
+    expect(first.state.swaCount).toBe(1);
+    const w1 = await weightsIn('checkpoint');
+    expect(await weightsIn('swa.bin')).toEqual(w1); // an average of one set is that set
+    // Changing the schedule under a running average is refused.
+    await expect(train({ ...swaConfig, epochs: 2, swaEpochs: 2 }, true)).rejects.toThrow(
+      /SWA phase after a 1-epoch schedule: resume it with --epochs 1/,
+    );
+    const second = await train({ ...swaConfig, swaEpochs: 2, swaLr: 1e-3 }, true);
+    expect(second.state.history.map((l) => l.swa)).toEqual([undefined, 1, 2]);
+    expect(second.state.history[2].lr).toBe(1e-3);
+    const w2 = await weightsIn('checkpoint');
+    expect(w2[0]).not.toEqual(w1[0]); // the checkpoint keeps the training weights, which moved
+    const avg = await weightsIn('swa.bin');
+    avg.forEach((a, t) => a.forEach((v, j) => expect(v).toBeCloseTo((w1[t][j] + w2[t][j]) / 2, 5)));
+    // The epoch-3 log line validated the average (loss and metrics of a real model).
+    expect(second.state.history[2].valAccuracy).toBeGreaterThan(0);
+    await expect(
+      train({ ...swaConfig, out: mkdtempSync(join(tmpdir(), 'fer-swa0-')), bnImages: 0 }, false),
+    ).rejects.toThrow(/SWA needs precise BN/);
   });
 
   it('refuses to resume a run of another architecture', async () => {

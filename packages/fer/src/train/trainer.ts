@@ -50,7 +50,18 @@ export interface TrainConfig {
    * checkpoints written before it existed (read as 0 there unless --resume sets it).
    */
   bnImages?: number;
+  /**
+   * Stochastic weight averaging (Izmailov et al. 2018): after the `epochs` of the cosine
+   * schedule, this many more at the constant learning rate `swaLr`, averaging the weights at
+   * the end of each. Validation (after precise BN) and best/ then hold the running average.
+   */
+  swaEpochs?: number;
+  /** The constant learning rate of the SWA epochs (default SWA_LR_FRACTION of lr). */
+  swaLr?: number;
 }
+
+/** The default SWA learning rate as a fraction of the peak learning rate. */
+export const SWA_LR_FRACTION = 0.15;
 
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'arch' | 'dataDir' | 'out'> = {
   epochs: 30,
@@ -98,6 +109,8 @@ export interface EpochLog {
   imagesPerSecond: number;
   seconds: number;
   best: boolean;
+  /** In an SWA epoch: how many epochs' weights the validated average holds. */
+  swa?: number;
 }
 
 export interface TrainState {
@@ -112,6 +125,8 @@ export interface TrainState {
   history: EpochLog[];
   /** The training behind the --init weights, when they are one of our own models. */
   initFrom?: InitOrigin;
+  /** Epochs averaged so far in the SWA phase; the average itself is checkpoint/swa.bin. */
+  swaCount?: number;
 }
 
 export interface TrainResult {
@@ -123,6 +138,40 @@ export interface TrainResult {
 const CHECKPOINT = 'checkpoint';
 const BEST = 'best';
 const LOG = 'log.jsonl';
+const SWA_FILE = 'swa.bin';
+
+/** Concatenates weight arrays into one buffer, and splits it back given their sizes. */
+function concatArrays(arrays: Float32Array[]): Buffer {
+  return Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+}
+
+function splitArrays(bin: Buffer, sizes: number[]): Float32Array[] {
+  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (all.length !== total) throw new Error(`expected ${total} values, the file holds ${all.length}`);
+  const out: Float32Array[] = [];
+  let offset = 0;
+  for (const n of sizes) {
+    out.push(all.slice(offset, offset + n));
+    offset += n;
+  }
+  return out;
+}
+
+/**
+ * Folds one more set of weights into a running average of `count` sets (in place; returns
+ * the new count). With count 0 the average becomes a copy of `weights`.
+ */
+export function addToAverage(average: Float32Array[], count: number, weights: Float32Array[]): number {
+  if (average.length !== weights.length) throw new Error('weight lists of different lengths');
+  const n = count + 1;
+  average.forEach((a, t) => {
+    const w = weights[t];
+    if (a.length !== w.length) throw new Error(`weight ${t}: ${a.length} values against ${w.length}`);
+    for (let j = 0; j < a.length; j++) a[j] += (w[j] - a[j]) / n;
+  });
+  return n;
+}
 
 function shuffled(indices: number[], seed: number): number[] {
   const rand = mulberry32(seed);
@@ -162,16 +211,19 @@ export function validationIndices(val: FerSplit, train: FerSplit): number[] {
   return keep;
 }
 
-async function writeCheckpoint(pool: WorkerPool, out: string, state: TrainState): Promise<void> {
+async function writeCheckpoint(
+  pool: WorkerPool,
+  out: string,
+  state: TrainState,
+  swaAverage?: Float32Array[],
+): Promise<void> {
   const dir = join(out, CHECKPOINT);
   const next = `${dir}.next`;
   await pool.saveModel(next, false, { arch: state.config.arch, epoch: state.epoch });
   const optimizer = await pool.optimizerState();
   await writeFile(join(next, 'optimizer.json'), JSON.stringify(optimizer.map((a) => a.length)));
-  await writeFile(
-    join(next, 'optimizer.bin'),
-    Buffer.concat(optimizer.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))),
-  );
+  await writeFile(join(next, 'optimizer.bin'), concatArrays(optimizer));
+  if (swaAverage) await writeFile(join(next, SWA_FILE), concatArrays(swaAverage));
   await writeFile(join(next, 'state.json'), JSON.stringify(state, null, 1));
   const old = `${dir}.old`;
   await rm(old, { recursive: true, force: true });
@@ -182,7 +234,7 @@ async function writeCheckpoint(pool: WorkerPool, out: string, state: TrainState)
 
 async function readCheckpoint(
   out: string,
-): Promise<{ state: TrainState; weights: NamedWeights; optimizer: Float32Array[] }> {
+): Promise<{ state: TrainState; weights: NamedWeights; optimizer: Float32Array[]; swa?: Buffer }> {
   const dir = join(out, CHECKPOINT);
   const statePath = join(dir, 'state.json');
   if (!existsSync(statePath))
@@ -190,15 +242,12 @@ async function readCheckpoint(
   const state = await readJson<TrainState>(statePath);
   const weights = weightArrays(await readModelArtifacts(dir));
   const sizes = await readJson<number[]>(join(dir, 'optimizer.json'));
-  const bin = await readFile(join(dir, 'optimizer.bin'));
-  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-  const optimizer: Float32Array[] = [];
-  let offset = 0;
-  for (const s of sizes) {
-    optimizer.push(all.slice(offset, offset + s));
-    offset += s;
-  }
-  return { state, weights, optimizer };
+  const optimizer = splitArrays(await readFile(join(dir, 'optimizer.bin')), sizes);
+  if (!state.swaCount) return { state, weights, optimizer };
+  const swaPath = join(dir, SWA_FILE);
+  if (!existsSync(swaPath))
+    throw new Error(`--resume: ${dir} is ${state.swaCount} SWA epochs in but has no ${SWA_FILE}`);
+  return { state, weights, optimizer, swa: await readFile(swaPath) };
 }
 
 export interface TrainHooks {
@@ -222,19 +271,27 @@ export async function train(
   let state: TrainState;
   let initWeights: NamedWeights | undefined;
   let initOptimizer: Float32Array[] | undefined;
+  let swaBin: Buffer | undefined;
   if (resume) {
     const ck = await readCheckpoint(config.out);
     if (ck.state.config.arch !== configIn.arch)
       throw new Error(
         `${configIn.out} holds a ${ck.state.config.arch} run, not ${configIn.arch}: resume it with --arch ${ck.state.config.arch}`,
       );
-    // A resumed run keeps its recipe; only the epoch budget and patience may be extended,
-    // and where it runs (backend, worker count) follows this machine.
+    if (ck.state.swaCount && configIn.epochs !== ck.state.config.epochs)
+      throw new Error(
+        `${configIn.out} is in its SWA phase after a ${ck.state.config.epochs}-epoch schedule: ` +
+          `resume it with --epochs ${ck.state.config.epochs} (or without --epochs)`,
+      );
+    // A resumed run keeps its recipe; the epoch budget, SWA epochs and patience may be
+    // extended, and where it runs (backend, worker count) follows this machine.
     config = {
       ...ck.state.config,
       epochs: configIn.epochs,
       patience: configIn.patience,
       bnImages: configIn.bnImages,
+      swaEpochs: configIn.swaEpochs ?? ck.state.config.swaEpochs,
+      swaLr: configIn.swaLr ?? ck.state.config.swaLr,
       out: configIn.out,
       dataDir: configIn.dataDir,
       workers: configIn.workers,
@@ -243,6 +300,7 @@ export async function train(
     state = { ...ck.state, config };
     initWeights = ck.weights;
     initOptimizer = ck.optimizer;
+    swaBin = ck.swa;
   } else {
     state = {
       version: 1,
@@ -263,6 +321,14 @@ export async function train(
     await mkdir(config.out, { recursive: true });
     await rm(join(config.out, LOG), { force: true });
   }
+
+  const swaEpochs = config.swaEpochs ?? 0;
+  const swaLr = config.swaLr ?? config.lr * SWA_LR_FRACTION;
+  if (swaEpochs > 0 && !config.bnImages)
+    throw new Error(
+      'SWA needs precise BN (--bn-images > 0): the averaged weights have no batch-norm statistics of their own',
+    );
+  const totalEpochs = config.epochs + swaEpochs;
 
   const dataset = await readDataset(config.dataDir);
   const train = getSplit(dataset, 'train');
@@ -313,11 +379,21 @@ export async function train(
     floor: config.lrFloor,
   };
   let stoppedEarly = false;
+  // The SWA running average, in the replicas' getWeights order (see PoolInfo.weightShapes).
+  let swaAverage = swaBin
+    ? splitArrays(
+        swaBin,
+        pool.info.weightShapes.map((s) => s.reduce((a, b) => a * b, 1)),
+      )
+    : undefined;
   try {
-    for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
+    for (let epoch = state.epoch; epoch < totalEpochs; epoch++) {
       const t0 = performance.now();
+      const inSwa = epoch >= config.epochs;
       const order = shuffled(trainIdx, config.seed * 100_003 + epoch);
-      const label = `${config.arch} epoch ${epoch + 1}/${config.epochs}`;
+      const label =
+        `${config.arch} epoch ${epoch + 1}/${totalEpochs}` +
+        (inSwa ? ` (SWA ${epoch - config.epochs + 1}/${swaEpochs})` : '');
       const progress = new ProgressLine();
       let lossSum = 0;
       let weightSum = 0;
@@ -339,7 +415,7 @@ export async function train(
         );
         const scale = 1 / g.weightSum;
         for (let j = 0; j < g.grads.length; j++) g.grads[j] *= scale;
-        lr = learningRate(schedule, epoch + step / stepsPerEpoch);
+        lr = inSwa ? swaLr : learningRate(schedule, epoch + step / stepsPerEpoch);
         await pool.apply(g.grads, lr);
         lossSum += g.weightedLoss;
         weightSum += g.weightSum;
@@ -357,6 +433,15 @@ export async function train(
       }
       progress.done();
       const trainSeconds = (performance.now() - t0) / 1000;
+      // In SWA epochs the replicas validate the running average and take the training
+      // weights back afterwards.
+      let trainWeights: Float32Array[] | undefined;
+      if (inSwa) {
+        trainWeights = await pool.syncWeights();
+        swaAverage ??= trainWeights.map((w) => new Float32Array(w.length));
+        state.swaCount = addToAverage(swaAverage, state.swaCount ?? 0, trainWeights);
+        await pool.setWeights(swaAverage);
+      }
       if (config.bnImages) {
         const sample = shuffled(trainIdx, config.seed * 7 + epoch).slice(0, config.bnImages);
         await pool.recalibrate(
@@ -380,6 +465,7 @@ export async function train(
         imagesPerSecond: seen / trainSeconds,
         seconds: (performance.now() - t0) / 1000,
         best: improved,
+        ...(inSwa ? { swa: state.swaCount } : {}),
       };
       state.epoch = epoch + 1;
       state.trainSeconds += log.seconds;
@@ -393,6 +479,7 @@ export async function train(
           epoch: epoch + 1,
           classes: val.classes,
           validation: { n: metrics.n, accuracy: metrics.accuracy, macroF1: metrics.macroF1 },
+          ...(inSwa ? { swa: { epochs: state.swaCount, lr: swaLr } } : {}),
         });
         await writeFile(
           join(config.out, BEST, 'metrics.json'),
@@ -401,8 +488,9 @@ export async function train(
       } else {
         state.epochsWithoutImprovement++;
       }
+      if (trainWeights) await pool.setWeights(trainWeights);
       await appendFile(join(config.out, LOG), `${JSON.stringify(log)}\n`);
-      await writeCheckpoint(pool, config.out, state);
+      await writeCheckpoint(pool, config.out, state, swaAverage);
       hooks.onEpoch?.(log);
       if (state.epochsWithoutImprovement >= config.patience) {
         stoppedEarly = true;

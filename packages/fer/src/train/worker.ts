@@ -248,7 +248,9 @@ export class Replica {
     if (values.length !== weights.length) {
       throw new Error(`got ${values.length} weight tensors, the model has ${weights.length}`);
     }
-    this.model.setWeights(values.map((v, i) => tf.tensor(v, weights[i].shape as number[])));
+    const tensors = values.map((v, i) => tf.tensor(v, weights[i].shape as number[]));
+    this.model.setWeights(tensors); // copies the values into the model's variables
+    tf.dispose(tensors);
   }
 }
 
