@@ -251,7 +251,11 @@ export function curvesFigure(arch: Arch, t: TrainingRecord): Block {
       `${arch} per epoch. Train loss and accuracy are taken during training: ${trainImagesText(w)}, dropout on, ` +
       `class-weighted loss with label smoothing ${t.recipe.labelSmoothing}, so they sit below what the same weights ` +
       'score on clean images. Validation is the deduplicated validation split. The dashed line marks the best epoch ' +
-      `by validation macro-F1, the one shipped.${stages}`,
+      `by validation macro-F1, the one shipped.${stages}` +
+      (w.history.some((h) => h.swa !== undefined)
+        ? ' The shaded epochs are weight averaging (SWA): their validation points score the running average of ' +
+          'the weights, not the weights being trained.'
+        : ''),
   };
 }
 

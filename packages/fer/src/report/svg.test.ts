@@ -154,6 +154,26 @@ describe('trainingCurvesSvg', () => {
     for (const y of numbersIn(svg, 'cy')) expect(y).toBeLessThanOrEqual(height);
   });
 
+  it('shades the weight-averaging (SWA) epochs from the first of them to the end, in both panels', () => {
+    const plain = trainingCurvesSvg(history(12, 3));
+    expect(plain).not.toContain('class="swa"');
+    const h = history(12, 3).map((e) => (e.epoch >= 9 ? { ...e, swa: e.epoch - 8 } : e));
+    const svg = trainingCurvesSvg(h);
+    expectWellFormed(svg);
+    const shades = [...svg.matchAll(/<rect class="swa" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)];
+    expect(shades).toHaveLength(2);
+    expect(svg.match(/>SWA average<\/text>/g)).toHaveLength(2);
+    // The shade starts half-way between the epoch-8 and epoch-9 points and ends at the plot's edge.
+    const xsOfPoints = [...svg.matchAll(/<circle class="point" cx="([\d.]+)"/g)].map((m) => Number(m[1]));
+    const [x8, x9] = [xsOfPoints[7], xsOfPoints[8]];
+    const start = Number(shades[0][1]);
+    expect(start).toBeCloseTo((x8 + x9) / 2, 0);
+    const frame = [
+      ...svg.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="[\d.]+" fill="none"/g),
+    ][0];
+    expect(start + Number(shades[0][2])).toBeCloseTo(Number(frame[1]) + Number(frame[2]), 0);
+  });
+
   it('puts higher values higher on the plot', () => {
     const h = history(5, 4);
     h[2].valMacroF1 = 0.9;

@@ -210,7 +210,13 @@ const PANEL_LEFT = 58;
 const PANEL_TOP = 84;
 const PANEL_W = PANEL_LEFT + PLOT_W + 24;
 
-function drawPanel(p: Panel, x0: number, epochs: number[], bestEpoch: number | undefined): string[] {
+function drawPanel(
+  p: Panel,
+  x0: number,
+  epochs: number[],
+  bestEpoch: number | undefined,
+  swaFrom?: number,
+): string[] {
   const last = epochs[epochs.length - 1];
   // Half an epoch of padding each side, so a single epoch sits mid-plot.
   const xMin = 0.5;
@@ -234,6 +240,20 @@ function drawPanel(p: Panel, x0: number, epochs: number[], bestEpoch: number | u
       `<line x1="${r1(x)}" y1="${PANEL_TOP + PLOT_H}" x2="${r1(x)}" y2="${PANEL_TOP + PLOT_H + 4}" stroke="#999"/>`,
     );
     out.push(text(x, PANEL_TOP + PLOT_H + 17, String(e), { size: 11, anchor: 'middle', fill: '#444' }));
+  }
+  if (swaFrom !== undefined) {
+    // The weight-averaging epochs: shaded, since their validation points score the average.
+    const x = sx(swaFrom - 0.5);
+    out.push(
+      `<rect class="swa" x="${r1(x)}" y="${PANEL_TOP}" width="${r1(px + PLOT_W - x)}" height="${PLOT_H}" fill="#fdf1d6"/>`,
+    );
+    out.push(
+      text(px + PLOT_W - 4, PANEL_TOP + PLOT_H - 6, 'SWA average', {
+        size: 10,
+        anchor: 'end',
+        fill: '#8a6d1d',
+      }),
+    );
   }
   out.push(
     `<rect x="${px}" y="${PANEL_TOP}" width="${PLOT_W}" height="${PLOT_H}" fill="none" stroke="#999"/>`,
@@ -291,7 +311,8 @@ function drawPanel(p: Panel, x0: number, epochs: number[], bestEpoch: number | u
 
 /**
  * Two panels over the epochs: loss (train and validation) and accuracy (train, validation, and
- * validation macro-F1, the early-stopping criterion), with the best epoch marked.
+ * validation macro-F1, the early-stopping criterion), with the best epoch marked and the
+ * weight-averaging (SWA) epochs shaded.
  */
 export function trainingCurvesSvg(history: readonly EpochLog[], title = 'Training curves'): string {
   const width = 2 * PANEL_W + 10;
@@ -329,8 +350,9 @@ export function trainingCurvesSvg(history: readonly EpochLog[], title = 'Trainin
       { label: 'val. macro-F1', color: '#238b45', dash: '2 2', values: history.map((h) => h.valMacroF1) },
     ],
   };
-  out.push(...drawPanel(loss, 0, epochs, bestEpoch));
-  out.push(...drawPanel(accuracy, PANEL_W + 10, epochs, bestEpoch));
+  const swaFrom = history.find((h) => h.swa !== undefined)?.epoch;
+  out.push(...drawPanel(loss, 0, epochs, bestEpoch, swaFrom));
+  out.push(...drawPanel(accuracy, PANEL_W + 10, epochs, bestEpoch, swaFrom));
   out.push('</svg>');
   return out.join('\n');
 }
