@@ -13,6 +13,7 @@ import {
 import type { TrainBackend } from '../train/messages.ts';
 import { formatDuration } from '../train/progress.ts';
 import { parseCommandArgs } from './args.ts';
+import { bestEpochText } from '../report/build.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
@@ -37,7 +38,8 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --val-limit <n>       validate on at most n images
   --swa <n>             stochastic weight averaging: n more epochs after --epochs at a
                         constant learning rate, averaging the weights at the end of each;
-                        validation and best/ then hold the average (default 0: none)
+                        validation and best/ then hold the average, swa/ the latest one;
+                        never stopped early (default 0: none)
   --swa-lr <x>          the SWA epochs' learning rate (default ${SWA_LR_FRACTION} x --lr)
   --init <model.json>   start from these weights (transfer learning)
   --freeze <n>          keep the first n layers frozen (with --init)
@@ -170,6 +172,8 @@ export const trainCommand: Command = {
       swaLr: num(values['swa-lr'], 'swa-lr'),
     };
     if (config.swaLr === 0) throw new CliError('--swa-lr must be greater than 0');
+    if (config.swaLr !== undefined && !config.swaEpochs && !values.resume)
+      throw new CliError('--swa-lr sets the rate of the SWA epochs: give --swa <n> too');
     if (config.batch < 2) throw new CliError('--batch must be at least 2');
     if (config.workers < 1) throw new CliError('--workers must be at least 1');
     const result = await train(config, Boolean(values.resume), {
@@ -189,7 +193,10 @@ export const trainCommand: Command = {
     const s = result.state;
     console.log(
       `done: ${s.epoch} epochs in ${formatDuration(s.trainSeconds)}${result.stoppedEarly ? ' (early stop)' : ''}; ` +
-        `best validation macro-F1 ${s.bestMacroF1.toFixed(3)} at epoch ${s.bestEpoch}, saved in ${result.bestDir}`,
+        `best validation macro-F1 ${s.bestMacroF1.toFixed(3)} at ${bestEpochText(s)}, saved in ${result.bestDir}` +
+        (result.stoppedEarly && s.config.swaEpochs && s.epoch < s.config.epochs
+          ? `; the ${s.config.swaEpochs} SWA epochs did not run`
+          : ''),
     );
     return 0;
   },

@@ -670,7 +670,7 @@ export function discussionBlocks(d: ReportData): Block[] {
     blocks.push({
       kind: 'paragraph',
       text:
-        `${partial.map((m) => `${m.arch} (${m.training!.epochs} of ${m.training!.recipe.epochs} epochs)`).join(', ')} ` +
+        `${partial.map((m) => `${m.arch} (${m.training!.epochs} of ${trainingProgress(m.training!).budget} epochs)`).join(', ')} ` +
         `${partial.length > 1 ? 'are' : 'is'} only partly trained, so ${partial.length > 1 ? 'their' : 'its'} ` +
         'confusions describe an unfinished model more than the data.',
     });
@@ -702,7 +702,7 @@ export function reportBlocks(d: ReportData): Block[] {
   const status = [
     ship.length ? `Shipped: ${ship.map((m) => m.arch).join(', ')}.` : 'No model is shipped yet.',
     partial.length
-      ? `Partly trained: ${partial.map((m) => `${m.arch} (${m.training!.epochs} of ${m.training!.recipe.epochs} epochs)`).join(', ')}.`
+      ? `Partly trained: ${partial.map((m) => `${m.arch} (${m.training!.epochs} of ${trainingProgress(m.training!).budget} epochs)`).join(', ')}.`
       : '',
     missing.length
       ? `Not shipped yet: ${missing.join(', ')} (\`npm run fer -- train --arch <arch>\`, then \`npm run fer -- ship --arch <arch>\`).`
@@ -857,7 +857,8 @@ function recipeRows(t: TrainingRecord): string[][] {
     ['Augmentation', r.augment ? augmentationText() : 'none'],
     [
       'Early stopping',
-      `on validation macro-F1, patience ${r.patience} epochs; the best epoch is the one shipped`,
+      `on validation macro-F1, patience ${r.patience} epochs; the best epoch is the one shipped` +
+        (r.swaEpochs ? ' (in the SWA epochs: the best average, and no early stop)' : ''),
     ],
     [
       'Batch-norm statistics',
@@ -871,8 +872,11 @@ function recipeRows(t: TrainingRecord): string[][] {
   if (r.valLimit) rows.push(['Validation subset', `at most ${r.valLimit} images`]);
   if (r.init) {
     const o = t.initFrom;
+    // A checkpoint holds the training weights even in an SWA epoch; best/, swa/ and a shipped
+    // model hold the average there.
+    const fromCheckpoint = /(^|\/)checkpoint(\/model\.json)?\/?$/.test(o?.path ?? '');
     const origin = o
-      ? `: epoch ${o.epochs} of a run trained with \`${trainCommandLine(o.recipe.arch, o.recipe)}\`` +
+      ? `: ${fromCheckpoint ? `epoch ${o.epochs}` : bestEpochText({ history: o.history, bestEpoch: o.epochs })} of a run trained with \`${trainCommandLine(o.recipe.arch, o.recipe)}\`` +
         `${o.initFrom ? ' (itself started from earlier weights)' : ''}, ${formatDuration(o.trainSeconds)}`
       : '';
     rows.push([
@@ -968,8 +972,8 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
       text:
         (t!.initFrom
           ? `**Work in progress: these weights come from epoch ${whole!.bestEpoch} (counted across the stages), ` +
-            `epoch ${t!.bestEpoch} of a fine-tune that has trained ${progress.epochs} of its ${progress.budget} epochs.** `
-          : `**Work in progress: these weights come from epoch ${t!.bestEpoch} of a run that has trained ${progress.epochs} of ` +
+            `${bestEpochText(t!)} of a fine-tune that has trained ${progress.epochs} of its ${progress.budget} epochs.** `
+          : `**Work in progress: these weights come from ${bestEpochText(t!)} of a run that has trained ${progress.epochs} of ` +
             `its ${progress.budget} epochs.** `) +
         'The numbers below describe this checkpoint, not the finished model.',
     });

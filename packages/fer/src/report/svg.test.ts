@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { metricsFromConfusion } from '../eval/metrics.ts';
 import type { EpochLog } from '../train/trainer.ts';
 import { seededRandom } from '../data/testing.ts';
-import { blues, confusionMatrixSvg, decimalsOf, niceTicks, trainingCurvesSvg } from './svg.ts';
+import { blues, confusionMatrixSvg, decimalsOf, niceTicks, swaRanges, trainingCurvesSvg } from './svg.ts';
 
 /**
  * Checks the SVG is well-formed XML as far as these generators go: every tag closes in order,
@@ -162,7 +162,7 @@ describe('trainingCurvesSvg', () => {
     expectWellFormed(svg);
     const shades = [...svg.matchAll(/<rect class="swa" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)];
     expect(shades).toHaveLength(2);
-    expect(svg.match(/>SWA average<\/text>/g)).toHaveLength(2);
+    expect(svg.match(/>SWA<\/text>/g)).toHaveLength(2);
     // The shade starts half-way between the epoch-8 and epoch-9 points and ends at the plot's edge.
     const xsOfPoints = [...svg.matchAll(/<circle class="point" cx="([\d.]+)"/g)].map((m) => Number(m[1]));
     const [x8, x9] = [xsOfPoints[7], xsOfPoints[8]];
@@ -172,6 +172,34 @@ describe('trainingCurvesSvg', () => {
       ...svg.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="[\d.]+" fill="none"/g),
     ][0];
     expect(start + Number(shades[0][2])).toBeCloseTo(Number(frame[1]) + Number(frame[2]), 0);
+  });
+
+  it('shades each unbroken run of SWA epochs on its own (a fine-tune of an average starts a new one)', () => {
+    const swaAt: Record<number, number> = { 3: 1, 4: 2, 9: 1, 10: 2, 11: 3 };
+    const h = history(12, 3).map((e) => (swaAt[e.epoch] ? { ...e, swa: swaAt[e.epoch] } : e));
+    expect(swaRanges(h)).toEqual([
+      [3, 4],
+      [9, 11],
+    ]);
+    // Two stages that both end in SWA, back to back: the count restarting splits them.
+    const chained = history(4, 1).map((e, i) => ({ ...e, swa: [1, 2, 1, 2][i] }));
+    expect(swaRanges(chained)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(swaRanges(history(5, 1))).toEqual([]);
+    const svg = trainingCurvesSvg(h);
+    expect(svg.match(/<rect class="swa"/g)).toHaveLength(4); // two ranges in each panel
+    const xs = [...svg.matchAll(/<circle class="point" cx="([\d.]+)"/g)]
+      .slice(0, 12)
+      .map((m) => Number(m[1]));
+    const [first, second] = [
+      ...svg.matchAll(/<rect class="swa" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g),
+    ].map((m) => [Number(m[1]), Number(m[1]) + Number(m[2])]);
+    expect(first[0]).toBeCloseTo((xs[1] + xs[2]) / 2, 0);
+    expect(first[1]).toBeCloseTo((xs[3] + xs[4]) / 2, 0);
+    expect(second[0]).toBeCloseTo((xs[7] + xs[8]) / 2, 0);
+    expect(second[1]).toBeCloseTo((xs[10] + xs[11]) / 2, 0);
   });
 
   it('puts higher values higher on the plot', () => {

@@ -215,7 +215,7 @@ function drawPanel(
   x0: number,
   epochs: number[],
   bestEpoch: number | undefined,
-  swaFrom?: number,
+  swaRanges: ReadonlyArray<readonly [number, number]> = [],
 ): string[] {
   const last = epochs[epochs.length - 1];
   // Half an epoch of padding each side, so a single epoch sits mid-plot.
@@ -241,19 +241,14 @@ function drawPanel(
     );
     out.push(text(x, PANEL_TOP + PLOT_H + 17, String(e), { size: 11, anchor: 'middle', fill: '#444' }));
   }
-  if (swaFrom !== undefined) {
-    // The weight-averaging epochs: shaded, since their validation points score the average.
-    const x = sx(swaFrom - 0.5);
+  for (const [from, to] of swaRanges) {
+    // Weight-averaging epochs: shaded, since their validation points score the average.
+    const x = sx(from - 0.5);
+    const x2 = sx(to + 0.5);
     out.push(
-      `<rect class="swa" x="${r1(x)}" y="${PANEL_TOP}" width="${r1(px + PLOT_W - x)}" height="${PLOT_H}" fill="#fdf1d6"/>`,
+      `<rect class="swa" x="${r1(x)}" y="${PANEL_TOP}" width="${r1(x2 - x)}" height="${PLOT_H}" fill="#fdf1d6"/>`,
     );
-    out.push(
-      text(px + PLOT_W - 4, PANEL_TOP + PLOT_H - 6, 'SWA average', {
-        size: 10,
-        anchor: 'end',
-        fill: '#8a6d1d',
-      }),
-    );
+    out.push(text(x2 - 4, PANEL_TOP + PLOT_H - 6, 'SWA', { size: 10, anchor: 'end', fill: '#8a6d1d' }));
   }
   out.push(
     `<rect x="${px}" y="${PANEL_TOP}" width="${PLOT_W}" height="${PLOT_H}" fill="none" stroke="#999"/>`,
@@ -309,6 +304,18 @@ function drawPanel(
   return out;
 }
 
+/** First and last epoch of each unbroken run of SWA epochs (those with `swa` set). */
+export function swaRanges(history: readonly EpochLog[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  history.forEach((h, i) => {
+    if (h.swa === undefined) return;
+    const prev = history[i - 1]?.swa;
+    if (out.length && prev !== undefined && h.swa > prev) out[out.length - 1][1] = h.epoch;
+    else out.push([h.epoch, h.epoch]);
+  });
+  return out;
+}
+
 /**
  * Two panels over the epochs: loss (train and validation) and accuracy (train, validation, and
  * validation macro-F1, the early-stopping criterion), with the best epoch marked and the
@@ -350,9 +357,9 @@ export function trainingCurvesSvg(history: readonly EpochLog[], title = 'Trainin
       { label: 'val. macro-F1', color: '#238b45', dash: '2 2', values: history.map((h) => h.valMacroF1) },
     ],
   };
-  const swaFrom = history.find((h) => h.swa !== undefined)?.epoch;
-  out.push(...drawPanel(loss, 0, epochs, bestEpoch, swaFrom));
-  out.push(...drawPanel(accuracy, PANEL_W + 10, epochs, bestEpoch, swaFrom));
+  const swa = swaRanges(history);
+  out.push(...drawPanel(loss, 0, epochs, bestEpoch, swa));
+  out.push(...drawPanel(accuracy, PANEL_W + 10, epochs, bestEpoch, swa));
   out.push('</svg>');
   return out.join('\n');
 }

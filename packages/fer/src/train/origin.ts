@@ -58,8 +58,8 @@ export async function readJson<T>(path: string): Promise<T> {
 
 /**
  * The record next to a model folder: a shipped model's training.json (weights of its best
- * epoch), a checkpoint's state.json (its last epoch), or for a run's best/ the run's
- * checkpoint state (its best epoch).
+ * epoch), a checkpoint's state.json (its last epoch), or for a run's best/ (its best epoch)
+ * and swa/ (its latest SWA average) the run's checkpoint state.
  */
 async function recordBeside(dir: string): Promise<RecordOnDisk | undefined> {
   const training = join(dir, 'training.json');
@@ -73,11 +73,12 @@ async function recordBeside(dir: string): Promise<RecordOnDisk | undefined> {
     return { recipe: recipeOf(s.config), weightsEpoch: s.epoch, history: s.history, initFrom: s.initFrom };
   }
   const run = join(dir, '..', 'checkpoint', 'state.json');
-  if (basename(dir) === 'best' && existsSync(run)) {
+  // best/: the run's best epoch; swa/: its latest SWA average (the model.json's epoch wins).
+  if ((basename(dir) === 'best' || basename(dir) === 'swa') && existsSync(run)) {
     const s = await readJson<TrainState>(run);
     return {
       recipe: recipeOf(s.config),
-      weightsEpoch: s.bestEpoch,
+      weightsEpoch: basename(dir) === 'best' ? s.bestEpoch : s.epoch,
       history: s.history,
       initFrom: s.initFrom,
     };

@@ -121,38 +121,66 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
 
   it('SWA: constant learning rate after the schedule, a running average that resumes', async () => {
     const swaOut = mkdtempSync(join(tmpdir(), 'fer-swa-'));
-    const swaConfig: TrainConfig = { ...config, out: swaOut, epochs: 1, swaEpochs: 1 };
-    const weightsIn = async (file: string) => {
-      const named = weightArrays(await readModelArtifacts(join(swaOut, 'checkpoint')));
-      if (file === 'checkpoint') return named.map((w) => w.values);
-      // swa.bin holds the average in the same order as the checkpoint's weights.
-      const bin = readFileSync(join(swaOut, 'checkpoint', file));
+    const swaConfig: TrainConfig = { ...config, out: swaOut, epochs: 1, swaEpochs: 1, swaLr: 1e-3 };
+    const named = async (dir: string) => weightArrays(await readModelArtifacts(join(swaOut, dir)));
+    const checkpointWeights = async () => (await named('checkpoint')).map((w) => w.values);
+    // swa.bin holds the average in the order of the checkpoint's weights.
+    const average = async () => {
+      const shapes = await named('checkpoint');
+      const bin = readFileSync(join(swaOut, 'checkpoint', 'swa.bin'));
       const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
       let offset = 0;
-      return named.map((w) => all.slice(offset, (offset += w.values.length)));
+      return shapes.map((w) => all.slice(offset, (offset += w.values.length)));
+    };
+    // swa/ is the average the replicas validated: the same weights, with batch-norm
+    // statistics of its own (re-estimated), so only those may differ.
+    const expectSwaDirHolds = async (avg: Float32Array[]) => {
+      const saved = await named('swa');
+      const order = (await named('checkpoint')).map((w) => w.name);
+      expect(saved.map((w) => w.name).sort()).toEqual([...order].sort());
+      for (const w of saved.filter((x) => !x.name.includes('moving_'))) {
+        expect(w.values, w.name).toEqual(avg[order.indexOf(w.name)]);
+      }
     };
     const first = await train(swaConfig, false);
     expect(first.state.history.map((l) => l.swa)).toEqual([undefined, 1]);
-    expect(first.state.history[1].lr).toBeCloseTo(config.lr * SWA_LR_FRACTION, 12);
+    expect(first.state.history[1].lr).toBe(1e-3);
     expect(first.state.swaCount).toBe(1);
-    const w1 = await weightsIn('checkpoint');
-    expect(await weightsIn('swa.bin')).toEqual(w1); // an average of one set is that set
-    // Changing the schedule under a running average is refused.
+    const w1 = await checkpointWeights();
+    expect(await average()).toEqual(w1); // an average of one set is that set
+    await expectSwaDirHolds(w1);
+    // Changing the schedule or the SWA rate under a running average is refused.
     await expect(train({ ...swaConfig, epochs: 2, swaEpochs: 2 }, true)).rejects.toThrow(
       /SWA phase after a 1-epoch schedule: resume it with --epochs 1/,
     );
-    const second = await train({ ...swaConfig, swaEpochs: 2, swaLr: 1e-3 }, true);
+    await expect(train({ ...swaConfig, swaEpochs: 2, swaLr: 5e-4 }, true)).rejects.toThrow(
+      /averaged 1 SWA epochs at learning rate 0.001: resume it without --swa-lr/,
+    );
+    const second = await train({ ...swaConfig, swaEpochs: 2, swaLr: undefined }, true);
     expect(second.state.history.map((l) => l.swa)).toEqual([undefined, 1, 2]);
-    expect(second.state.history[2].lr).toBe(1e-3);
-    const w2 = await weightsIn('checkpoint');
+    expect(second.state.history[2].lr).toBe(1e-3); // the run's own SWA rate
+    const w2 = await checkpointWeights();
     expect(w2[0]).not.toEqual(w1[0]); // the checkpoint keeps the training weights, which moved
-    const avg = await weightsIn('swa.bin');
+    const avg = await average();
     avg.forEach((a, t) => a.forEach((v, j) => expect(v).toBeCloseTo((w1[t][j] + w2[t][j]) / 2, 5)));
-    // The epoch-3 log line validated the average (loss and metrics of a real model).
-    expect(second.state.history[2].valAccuracy).toBeGreaterThan(0);
+    await expectSwaDirHolds(avg);
+  });
+
+  it('SWA epochs are not stopped early, start after the epochs already trained, and need precise BN', async () => {
+    // Patience 0 would stop after any epoch; every SWA epoch still runs.
+    const run = await train(
+      { ...config, out: mkdtempSync(join(tmpdir(), 'fer-swa-p0-')), epochs: 0, swaEpochs: 2, patience: 0 },
+      false,
+    );
+    expect(run.state.history.map((l) => l.swa)).toEqual([1, 2]);
+    expect(run.stoppedEarly).toBe(false);
+    // The first run above has trained 5 epochs: SWA cannot start after epoch 2 of it.
+    await expect(train({ ...config, epochs: 2, swaEpochs: 1 }, true)).rejects.toThrow(
+      /has trained 5 epochs: SWA starts after --epochs, so give --epochs 5 or more/,
+    );
     await expect(
-      train({ ...swaConfig, out: mkdtempSync(join(tmpdir(), 'fer-swa0-')), bnImages: 0 }, false),
-    ).rejects.toThrow(/SWA needs precise BN/);
+      train({ ...config, out: mkdtempSync(join(tmpdir(), 'fer-swa-bn-')), swaEpochs: 1, bnImages: 8 }, false),
+    ).rejects.toThrow(/SWA needs precise BN on at least one batch \(--bn-images 16 or more\)/);
   });
 
   it('refuses to resume a run of another architecture', async () => {

@@ -53,7 +53,9 @@ export interface TrainConfig {
   /**
    * Stochastic weight averaging (Izmailov et al. 2018): after the `epochs` of the cosine
    * schedule, this many more at the constant learning rate `swaLr`, averaging the weights at
-   * the end of each. Validation (after precise BN) and best/ then hold the running average.
+   * the end of each. Validation (after precise BN) and best/ then hold the running average,
+   * and swa/ the latest average. SWA epochs are never stopped early; an early stop before
+   * them ends the run without them.
    */
   swaEpochs?: number;
   /** The constant learning rate of the SWA epochs (default SWA_LR_FRACTION of lr). */
@@ -139,6 +141,8 @@ const CHECKPOINT = 'checkpoint';
 const BEST = 'best';
 const LOG = 'log.jsonl';
 const SWA_FILE = 'swa.bin';
+/** The latest SWA average with its re-estimated batch-norm statistics, written every SWA epoch. */
+const SWA_DIR = 'swa';
 
 /** Concatenates weight arrays into one buffer, and splits it back given their sizes. */
 function concatArrays(arrays: Float32Array[]): Buffer {
@@ -278,10 +282,21 @@ export async function train(
       throw new Error(
         `${configIn.out} holds a ${ck.state.config.arch} run, not ${configIn.arch}: resume it with --arch ${ck.state.config.arch}`,
       );
+    const ckSwaLr = ck.state.config.swaLr ?? ck.state.config.lr * SWA_LR_FRACTION;
     if (ck.state.swaCount && configIn.epochs !== ck.state.config.epochs)
       throw new Error(
         `${configIn.out} is in its SWA phase after a ${ck.state.config.epochs}-epoch schedule: ` +
           `resume it with --epochs ${ck.state.config.epochs} (or without --epochs)`,
+      );
+    if (ck.state.swaCount && configIn.swaLr !== undefined && configIn.swaLr !== ckSwaLr)
+      throw new Error(
+        `${configIn.out} has averaged ${ck.state.swaCount} SWA epochs at learning rate ${ckSwaLr}: ` +
+          'resume it without --swa-lr (one SWA phase runs at one rate)',
+      );
+    if ((configIn.swaEpochs ?? 0) > 0 && !ck.state.swaCount && configIn.epochs < ck.state.epoch)
+      throw new Error(
+        `${configIn.out} has trained ${ck.state.epoch} epochs: SWA starts after --epochs, so give ` +
+          `--epochs ${ck.state.epoch} or more (or leave --epochs out)`,
       );
     // A resumed run keeps its recipe; the epoch budget, SWA epochs and patience may be
     // extended, and where it runs (backend, worker count) follows this machine.
@@ -324,9 +339,12 @@ export async function train(
 
   const swaEpochs = config.swaEpochs ?? 0;
   const swaLr = config.swaLr ?? config.lr * SWA_LR_FRACTION;
-  if (swaEpochs > 0 && !config.bnImages)
+  // Precise BN re-estimates statistics on whole per-replica batches (Replica.recalibrateBatchNorm).
+  const bnBatch = Math.max(2, Math.floor(config.batch / Math.max(1, config.workers)));
+  if (swaEpochs > 0 && (config.bnImages ?? 0) < bnBatch)
     throw new Error(
-      'SWA needs precise BN (--bn-images > 0): the averaged weights have no batch-norm statistics of their own',
+      `SWA needs precise BN on at least one batch (--bn-images ${bnBatch} or more): ` +
+        'the averaged weights have no batch-norm statistics of their own',
     );
   const totalEpochs = config.epochs + swaEpochs;
 
@@ -437,6 +455,8 @@ export async function train(
       // weights back afterwards.
       let trainWeights: Float32Array[] | undefined;
       if (inSwa) {
+        // The SWA epochs run their course: no early stop, counted afresh from the first.
+        if (epoch === config.epochs) state.epochsWithoutImprovement = 0;
         trainWeights = await pool.syncWeights();
         swaAverage ??= trainWeights.map((w) => new Float32Array(w.length));
         state.swaCount = addToAverage(swaAverage, state.swaCount ?? 0, trainWeights);
@@ -470,17 +490,19 @@ export async function train(
       state.epoch = epoch + 1;
       state.trainSeconds += log.seconds;
       state.history.push(log);
+      const metadata = {
+        arch: config.arch,
+        epoch: epoch + 1,
+        classes: val.classes,
+        validation: { n: metrics.n, accuracy: metrics.accuracy, macroF1: metrics.macroF1 },
+        ...(inSwa ? { swa: { epochs: state.swaCount, lr: swaLr } } : {}),
+      };
+      if (inSwa) await pool.saveModel(join(config.out, SWA_DIR), false, metadata);
       if (improved) {
         state.bestMacroF1 = metrics.macroF1;
         state.bestEpoch = epoch + 1;
         state.epochsWithoutImprovement = 0;
-        await pool.saveModel(join(config.out, BEST), false, {
-          arch: config.arch,
-          epoch: epoch + 1,
-          classes: val.classes,
-          validation: { n: metrics.n, accuracy: metrics.accuracy, macroF1: metrics.macroF1 },
-          ...(inSwa ? { swa: { epochs: state.swaCount, lr: swaLr } } : {}),
-        });
+        await pool.saveModel(join(config.out, BEST), false, metadata);
         await writeFile(
           join(config.out, BEST, 'metrics.json'),
           JSON.stringify({ epoch: epoch + 1, validation: metrics }, null, 1),
@@ -492,7 +514,7 @@ export async function train(
       await appendFile(join(config.out, LOG), `${JSON.stringify(log)}\n`);
       await writeCheckpoint(pool, config.out, state, swaAverage);
       hooks.onEpoch?.(log);
-      if (state.epochsWithoutImprovement >= config.patience) {
+      if (!inSwa && state.epochsWithoutImprovement >= config.patience) {
         stoppedEarly = true;
         break;
       }
