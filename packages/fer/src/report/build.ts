@@ -7,7 +7,7 @@ import { membersToRun } from '../models/registry.ts';
 import { FLOAT16_TOLERANCE_POINTS } from '../models/ship.ts';
 import type { EvalReport } from '../eval/evaluate.ts';
 import type { Metrics } from '../eval/metrics.ts';
-import { DEFAULT_CONFIG, SWA_LR_FRACTION } from '../train/trainer.ts';
+import { DEFAULT_CONFIG, swaLearningRate } from '../train/trainer.ts';
 import { formatDuration } from '../train/progress.ts';
 import { trainingChain, wholeTraining, type WholeTraining } from '../train/origin.ts';
 import type { Block } from './doc.ts';
@@ -829,7 +829,7 @@ export function trainCommandLine(arch: Arch, recipe: TrainingRecord['recipe']): 
   if ((recipe.bnImages ?? 0) !== DEFAULT_CONFIG.bnImages) flags.push(`--bn-images ${recipe.bnImages ?? 0}`);
   if (recipe.swaEpochs) {
     flags.push(`--swa ${recipe.swaEpochs}`);
-    if (recipe.swaLr !== undefined && recipe.swaLr !== recipe.lr * SWA_LR_FRACTION)
+    if (recipe.swaLr !== undefined && recipe.swaLr !== swaLearningRate({ lr: recipe.lr }))
       flags.push(`--swa-lr ${recipe.swaLr}`);
   }
   return `npm run fer -- train ${flags.join(' ')}`;
@@ -846,7 +846,7 @@ function recipeRows(t: TrainingRecord): string[][] {
       'Schedule',
       `${r.warmupEpochs} warm-up epoch(s), then cosine decay to ${r.lrFloor}× the peak at epoch ${r.epochs} (the budget)` +
         (r.swaEpochs
-          ? `, then ${r.swaEpochs} epochs of weight averaging (SWA) at a constant ${r.swaLr ?? r.lr * SWA_LR_FRACTION}`
+          ? `, then ${r.swaEpochs} epochs of weight averaging (SWA) at a constant ${swaLearningRate(r)}`
           : ''),
     ],
     [
@@ -898,7 +898,7 @@ export function swaBlocks(t: TrainingRecord): Block[] {
     if (swa.length) {
       const bestBefore = before.reduce((a, h) => (h.valMacroF1 > a.valMacroF1 ? h : a), before[0]);
       const bestSwa = swa.reduce((a, h) => (h.valMacroF1 > a.valMacroF1 ? h : a), swa[0]);
-      const lr = s.recipe.swaLr ?? s.recipe.lr * SWA_LR_FRACTION;
+      const lr = swaLearningRate(s.recipe);
       const stage = chain.length > 1 ? `Stage ${i + 1}'s epochs` : 'Epochs';
       blocks.push({
         kind: 'paragraph',

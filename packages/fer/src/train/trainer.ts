@@ -65,6 +65,11 @@ export interface TrainConfig {
 /** The default SWA learning rate as a fraction of the peak learning rate. */
 export const SWA_LR_FRACTION = 0.15;
 
+/** The SWA epochs' learning rate of a recipe: its own, else SWA_LR_FRACTION of its peak. */
+export function swaLearningRate(r: Pick<TrainConfig, 'lr' | 'swaLr'>): number {
+  return r.swaLr ?? r.lr * SWA_LR_FRACTION;
+}
+
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'arch' | 'dataDir' | 'out'> = {
   epochs: 30,
   batch: 64,
@@ -282,7 +287,7 @@ export async function train(
       throw new Error(
         `${configIn.out} holds a ${ck.state.config.arch} run, not ${configIn.arch}: resume it with --arch ${ck.state.config.arch}`,
       );
-    const ckSwaLr = ck.state.config.swaLr ?? ck.state.config.lr * SWA_LR_FRACTION;
+    const ckSwaLr = swaLearningRate(ck.state.config);
     if (ck.state.swaCount && configIn.epochs !== ck.state.config.epochs)
       throw new Error(
         `${configIn.out} is in its SWA phase after a ${ck.state.config.epochs}-epoch schedule: ` +
@@ -338,7 +343,7 @@ export async function train(
   }
 
   const swaEpochs = config.swaEpochs ?? 0;
-  const swaLr = config.swaLr ?? config.lr * SWA_LR_FRACTION;
+  const swaLr = swaLearningRate(config);
   // Precise BN re-estimates statistics on whole per-replica batches (Replica.recalibrateBatchNorm).
   const bnBatch = Math.max(2, Math.floor(config.batch / Math.max(1, config.workers)));
   if (swaEpochs > 0 && (config.bnImages ?? 0) < bnBatch)
