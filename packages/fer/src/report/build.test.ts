@@ -67,6 +67,36 @@ describe('scheduleRestarts', () => {
   });
 });
 
+describe('a run resumed with a larger budget twice', () => {
+  // 4 cosine epochs, resumed to 6 (restart at 5), then to 9 (restart at 7).
+  const lrs = [0.002, 0.0015, 0.0006, 0.0001, 0.0009, 0.0001, 0.0012, 0.0006, 0.0001];
+  const t: TrainingRecord = {
+    recipe: { ...recipe, epochs: 9 },
+    epochs: 9,
+    bestEpoch: 9,
+    trainSeconds: 900,
+    history: lrs.map(
+      (lr, i) =>
+        ({
+          epoch: i + 1,
+          lr,
+          valMacroF1: 0.5 + i / 100,
+          seconds: 100,
+          best: false,
+        }) as TrainingRecord['history'][number],
+    ),
+  };
+
+  it('lists every restart and every resume needed to repeat the run, in order', () => {
+    expect(scheduleRestarts(t)).toEqual([5, 7]);
+    const [text] = restartBlocks(t).map((b) => (b as { text: string }).text);
+    expect(text).toMatch(/^The learning rate rises again at epochs 5 and 7: /);
+    expect(text).toContain(
+      'train with `--epochs 4` first, then resume with `--resume --epochs 6`, then `--resume --epochs 9`.',
+    );
+  });
+});
+
 describe('a run that ends in weight averaging (SWA)', () => {
   // 4 cosine epochs, resumed to 6 (a warm restart at 5), then 3 SWA epochs at 3e-4.
   const lrs = [0.002, 0.0015, 0.0006, 0.0001, 0.0009, 0.0001, 0.0003, 0.0003, 0.0003];

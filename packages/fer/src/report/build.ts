@@ -920,6 +920,12 @@ export function swaBlocks(t: TrainingRecord): Block[] {
   return blocks;
 }
 
+/** "a", "a and b", "a, b and c" (or "then" for steps in order). */
+function listText(items: string[], last: 'and' | 'then' = 'and'): string {
+  if (items.length < 2) return items.join('');
+  return `${items.slice(0, -1).join(', ')}${last === 'then' ? ', then' : ' and'} ${items[items.length - 1]}`;
+}
+
 /** Where a stage's learning rate rose again because it was resumed with a larger budget. */
 export function restartBlocks(t: TrainingRecord): Block[] {
   const chain = trainingChain(t);
@@ -934,14 +940,22 @@ export function restartBlocks(t: TrainingRecord): Block[] {
       const stage = staged
         ? `In stage ${i + 1} (epochs ${offset + 1}–${offset + s.epochs} above) the`
         : 'The';
+      // Each restart was a resume with a larger budget; the budget before it is taken to be the
+      // epoch before the restart (the run had reached its budget), the last one is the recipe's.
+      const epochs = restarts.map((e) => e + offset);
+      const resumes = [
+        ...restarts.slice(1).map((e) => `\`--resume --epochs ${e - 1}\``),
+        `\`--resume --epochs ${budget}${swaFlag}\``,
+      ];
       blocks.push({
         kind: 'paragraph',
         text:
-          `${stage} learning rate rises again at epoch ${restarts.map((e) => e + offset).join(', ')}: the run was ` +
-          `resumed there with a larger epoch budget (\`--resume --epochs ${budget}\`), so its cosine schedule ` +
-          `restarted (a warm restart). The command below runs one cosine over ${budget} epochs instead; to repeat this ` +
-          `${staged ? 'stage' : 'run'}, train with \`--epochs ${restarts[0] - 1}\`${swaFlag ? ' (no `--swa`)' : ''} first` +
-          `${staged && offset > 0 ? ' (counting its own epochs)' : ''}, then resume with \`--resume --epochs ${budget}${swaFlag}\`.`,
+          `${stage} learning rate rises again at ${epochs.length > 1 ? 'epochs' : 'epoch'} ${listText(epochs.map(String))}: ` +
+          `the run was resumed there with a larger epoch budget (the last time \`--resume --epochs ${budget}\`), so its ` +
+          `cosine schedule restarted (a warm restart). The command below runs one cosine over ${budget} epochs instead; ` +
+          `to repeat this ${staged ? 'stage' : 'run'}, train with \`--epochs ${restarts[0] - 1}\`` +
+          `${swaFlag ? ' (no `--swa`)' : ''} first${staged && offset > 0 ? ' (counting its own epochs)' : ''}, ` +
+          `then resume with ${listText(resumes, 'then')}.`,
       });
     }
     offset += s.epochs;
