@@ -1,7 +1,8 @@
 // An ensemble member with weight 0 adds nothing to the ensemble, so the server loads and
 // lists it but does not run it, and offers no per-model probabilities for it. Two of the
 // shipped models, with an ensemble.json of our own that gives the second weight 0. And the
-// ensemble's class bias (fitted by fer ensemble) is applied to what sessions get.
+// ensemble's class bias (fitted by fer ensemble) is applied to what sessions get. A server
+// started with --all-models runs the weight-0 member too and offers its probabilities.
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +84,44 @@ describe.skipIf(!ready)('an ensemble member with weight 0', () => {
 
     const health = server.health();
     expect(health.models).toEqual(engine.models.ensemble.members);
+  });
+});
+
+describe.skipIf(!ready)('an ensemble member with weight 0, with --all-models', () => {
+  const [kept, idle] = shipped;
+  let dir: string;
+  let server: StreamServer;
+  let crop: Uint8Array;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'affect-allmodels-'));
+    for (const arch of [kept, idle]) symlinkSync(join(modelsDir!, arch), join(dir, arch));
+    const ensemble = { members: [kept, idle], weights: [1, 0], tta: false };
+    writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(ensemble));
+    server = await startStreamServer({ ...testConfig('ws', dir), allModels: true });
+    crop = await randomJpeg(64, 64, 12);
+  });
+  afterAll(async () => {
+    await server?.shutdown();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("is run, and sessions get its own probabilities, while the ensemble's mix stays without it", async () => {
+    const client = await StreamClient.connect(server.url, { models: [kept, idle] });
+    expect(client.welcome.models).toEqual([kept, idle]);
+    expect(client.welcome.ensemble.members).toContainEqual({ name: idle, weight: 0 });
+    expect(client.welcome.ensemble.note).toContain(
+      `${idle} run for its own probabilities, weight 0 (--all-models)`,
+    );
+    const o = await client.sendFrame([{ crop, box: { x: 0, y: 0, w: 64, h: 64 } }]);
+    if (o.kind !== 'result') throw new Error(`expected a result, got ${JSON.stringify(o).slice(0, 300)}`);
+    const f = o.result.faces[0];
+    expect(Object.keys(f.models).sort()).toEqual([kept, idle].sort());
+    expect(f.models[idle].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    // Two different networks on a random crop: their outputs differ, and only kept's counts.
+    expect(f.models[idle]).not.toEqual(f.models[kept]);
+    expect(f.ensemble).toEqual(f.models[kept]);
+    await client.close();
   });
 });
 

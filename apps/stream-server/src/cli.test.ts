@@ -24,6 +24,13 @@ describe('configFromArgs', () => {
     expect([on.tta, off.tta]).toEqual([true, false]);
   });
 
+  test('--all-models runs the members the ensemble weighs 0 as well; off by default', () => {
+    const on = configFromArgs(['--all-models'], {});
+    const off = configFromArgs([], {});
+    if (on === 'help' || off === 'help') throw new Error('help');
+    expect([on.allModels, off.allModels]).toEqual([true, false]);
+  });
+
   test('a smaller max batch also bounds the faces per frame (frames are never split)', () => {
     const c = configFromArgs(['--max-batch', '8', '--batch-window-ms', '0.5'], {});
     if (c === 'help') throw new Error('unexpected help');

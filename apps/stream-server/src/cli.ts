@@ -15,6 +15,8 @@ export const HELP = `usage: stream-server [options]
   --models-dir <dir>       shipped models (default models/)
   --no-tta                 skip the ensemble's flip test-time augmentation: half the
                            inference per face for a little accuracy (a CPU server's choice)
+  --all-models             also run the models the ensemble weighs 0, so sessions get their
+                           probabilities too (one more forward pass per face for each)
   --batch-window-ms <ms>   how long a batch waits for more faces (default 4)
   --max-batch <n>          faces per batch (default 32)
   --max-fps <n>            frames per second per session (default 60)
@@ -57,6 +59,7 @@ export function configFromArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       backend: { type: 'string' },
       'models-dir': { type: 'string' },
       'no-tta': { type: 'boolean' },
+      'all-models': { type: 'boolean' },
       'batch-window-ms': { type: 'string' },
       'max-batch': { type: 'string' },
       'max-fps': { type: 'string' },
@@ -70,6 +73,7 @@ export function configFromArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const config = defaultConfig(values['models-dir'] ? resolve(values['models-dir']) : DEFAULT_MODELS_DIR);
   config.host = values.host ?? env.STREAM_HOST ?? config.host;
   if (values['no-tta']) config.tta = false;
+  if (values['all-models']) config.allModels = true;
   config.port = positive('--port', values.port ?? env.STREAM_PORT, config.port);
   config.transport = oneOf<TransportName>('--transport', values.transport, ['uws', 'ws'], config.transport);
   config.backend = oneOf<BackendChoice>(

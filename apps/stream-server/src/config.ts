@@ -34,6 +34,11 @@ export interface ServerConfig {
   modelsDir: string;
   /** false: skip the ensemble's flip TTA (--no-tta), halving inference per face. */
   tta: boolean;
+  /**
+   * true: also run the members the ensemble weighs 0 (--all-models), so sessions get every
+   * shipped model's own probabilities; one more forward pass per face for each.
+   */
+  allModels: boolean;
   batch: BatchOptions;
   send: SendOptions;
   limits: Limits;
@@ -68,6 +73,7 @@ export function defaultConfig(modelsDir: string): ServerConfig {
     backend: 'auto',
     modelsDir,
     tta: true,
+    allModels: false,
     batch: { windowMs: 4, maxFaces: 32 },
     send: { highWaterBytes: 1024 * 1024, maxQueued: 64 },
     limits: { ...DEFAULT_LIMITS },

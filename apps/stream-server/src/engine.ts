@@ -30,7 +30,8 @@ const tfCore = tf as unknown as Tf;
 export interface InferenceOutput {
   /**
    * n × classes probabilities, row-major, of each member that ran, by name: every member
-   * with a weight above 0 (membersToRun). A weight-0 member is not run and has no entry.
+   * with a weight above 0 (membersToRun). A weight-0 member is not run and has no entry,
+   * unless the models were loaded with allModels.
    */
   perModel: Map<string, Float32Array>;
   preprocessMs: number;
@@ -63,6 +64,8 @@ export interface EngineOptions {
   modelsDir: string;
   /** false turns off the ensemble's flip TTA (see LoadOptions). */
   tta?: boolean;
+  /** true runs the members the ensemble weighs 0 too (see LoadOptions). */
+  allModels?: boolean;
   log?: (line: string) => void;
 }
 
@@ -189,7 +192,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
 async function selectEngine(options: EngineOptions): Promise<Engine> {
   const log = options.log ?? (() => {});
-  const models = () => loadShippedModels(options.modelsDir, { tta: options.tta });
+  const models = () =>
+    loadShippedModels(options.modelsDir, { tta: options.tta, allModels: options.allModels });
   if (options.backend === 'wasm') return wasmEngine(models, null, '--backend wasm');
 
   let gpu: GpuContext;

@@ -1,12 +1,14 @@
 // The shipped models the server runs: every models/<arch>/ that holds a model.json, and the
 // ensemble weights from models/ensemble.json when that file fits the loaded models, else
 // equal weights (said in /healthz and the welcome). No model at all is a start-up error.
-// Only members with a weight above 0 are run (membersToRun, shared with @affect/fer).
+// Only members with a weight above 0 are run (membersToRun), unless the server is told to run
+// them all (--all-models) so that sessions get every member's own probabilities.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ARCHS,
   DEFAULT_CLASSES,
+  membersToRun as weightedMembers,
   ENSEMBLE_FILE,
   loadModelFrom,
   MODEL_FILE,
@@ -24,6 +26,8 @@ export interface ShippedModels {
   /** Per-class log-probability offsets applied to the mixed probabilities (applyClassBias). */
   classBias?: number[];
   ensemble: EnsembleInfo;
+  /** true: weight-0 members are run as well, for their own probabilities (--all-models). */
+  runAll: boolean;
 }
 
 export class NoModelsError extends Error {
@@ -39,9 +43,13 @@ export class NoModelsError extends Error {
 
 /**
  * The members the server runs on each batch: those with a weight above 0. A member with
- * weight 0 adds nothing to the ensemble, so it stays loaded and listed but is not run.
+ * weight 0 adds nothing to the ensemble, so it stays loaded and listed but is not run,
+ * unless the models were loaded with allModels (then every member runs; the ensemble's mix
+ * is the same, since a weight-0 member still adds nothing to it).
  */
-export { membersToRun } from '@affect/fer';
+export function membersToRun(models: ShippedModels): LoadedModel[] {
+  return models.runAll ? [...models.members] : weightedMembers(models);
+}
 
 /** Which architectures have a model.json in `modelsDir`. */
 export function presentArchs(modelsDir: string): string[] {
@@ -102,6 +110,11 @@ export interface LoadOptions {
    * inference per face, a little less accuracy; said in the ensemble's note).
    */
   tta?: boolean;
+  /**
+   * true: run the members the ensemble weighs 0 as well, so sessions can get their
+   * probabilities (one more forward pass per face for each; said in the ensemble's note).
+   */
+  allModels?: boolean;
 }
 
 export async function loadShippedModels(
@@ -125,12 +138,17 @@ export async function loadShippedModels(
   const biasFits = !fitted.classBias || fitted.classBias.length === classes.length;
   const classBias = biasFits ? fitted.classBias : undefined;
   const tta = fitted.tta && options.tta !== false;
+  const idle = names.filter((_, i) => !(weights[i] > 0));
+  const runAll = options.allModels === true && idle.length > 0;
   const notes = [
     fitted.note,
     biasFits
       ? undefined
       : `${ENSEMBLE_FILE} has a class bias for ${fitted.classBias!.length} classes, the models have ${classes.length}: bias ignored`,
     fitted.tta && !tta ? 'flip TTA off (--no-tta)' : undefined,
+    runAll
+      ? `${idle.join(', ')} run for ${idle.length > 1 ? 'their' : 'its'} own probabilities, weight 0 (--all-models)`
+      : undefined,
   ].filter(Boolean);
   const note = notes.length ? notes.join('; ') : undefined;
   return {
@@ -145,5 +163,6 @@ export async function loadShippedModels(
       ...(classBias ? { classBias } : {}),
       ...(note ? { note } : {}),
     },
+    runAll,
   };
 }

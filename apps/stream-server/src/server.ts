@@ -59,6 +59,7 @@ export async function startStreamServer(
       backend: config.backend,
       modelsDir: config.modelsDir,
       tta: config.tta,
+      allModels: config.allModels,
       log: config.log,
     }));
   const ownsEngine = !options.engine;
@@ -88,7 +89,8 @@ export async function startStreamServer(
       sessionId,
       classes: models.classes,
       ensemble: models.ensemble,
-      // A weight-0 member is not run, so it has no probabilities to offer: left out here.
+      // A weight-0 member is not run (unless --all-models), so it has no probabilities to
+      // offer: left out here.
       models: wanted.filter((name) => runNames.has(name)),
       backend: engine.backend,
       limits: config.limits,
