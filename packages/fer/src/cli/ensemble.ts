@@ -1,6 +1,6 @@
 // fer ensemble: fit the ensemble's member weights on validation.
 import { resolve } from 'node:path';
-import { fitEnsemble, TTA_MIN_GAIN } from '../models/ensemble.ts';
+import { CROSS_FIT_REPEATS, fitEnsemble, TTA_MIN_GAIN } from '../models/ensemble.ts';
 import { parseCommandArgs } from './args.ts';
 import type { Command } from './main.ts';
 
@@ -9,7 +9,7 @@ const HELP = `usage: fer ensemble [--data <dir>] [--models-dir models]
 Fits the weights of every model shipped in models/ on the validation split (minus its
 copies of train images), maximising macro-F1 over a 1/20 grid of the simplex, then a
 per-class bias on the log-probabilities where that helps held out (2-fold cross-fitting on
-validation). Flip test-time augmentation doubles the work per face, so it is used only where
+validation, pooled over ${CROSS_FIT_REPEATS} different splits into halves). Flip test-time augmentation doubles the work per face, so it is used only where
 it raises the held-out macro-F1 by at least ${TTA_MIN_GAIN}. Writes models/ensemble.json.`;
 
 export const ensembleCommand: Command = {
@@ -38,7 +38,8 @@ export const ensembleCommand: Command = {
         `held-out macro-F1 ${f(check.withBias)} with a fitted bias, ${f(check.withoutBias)} without`,
     );
     console.log(
-      `held out by cross-fitting on halves of validation: macro-F1 ${f(spec.validation.crossFitted.macroF1)}, ` +
+      `held out by cross-fitting on halves of validation (${spec.validation.crossFitRepeats} splits pooled): ` +
+        `macro-F1 ${f(spec.validation.crossFitted.macroF1)}, ` +
         `accuracy ${f(spec.validation.crossFitted.accuracy)}`,
     );
     return 0;

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   bestBias,
   bestWeights,
+  CROSS_FIT_REPEATS,
+  crossFitHalves,
   crossFitted,
   fitMix,
   predictMix,
@@ -10,6 +12,7 @@ import {
   ttaCheck,
 } from './ensemble.ts';
 import { applyClassBias } from './registry.ts';
+import { seededRandom } from '../data/testing.ts';
 
 describe('ensemble weights', () => {
   it('enumerates the simplex grid', () => {
@@ -37,14 +40,14 @@ describe('ensemble weights', () => {
 
   it('cross-fitting scores each half with weights fitted on the other half', () => {
     // Member A is confidently right on the even-numbered images and wrong on the odd ones;
-    // B the reverse. Fitted on the evens the mix leans to A, which gets every odd image
-    // wrong, and the other way round: out of sample nothing is right, while the in-sample
-    // fit gets half.
+    // B the reverse. Fitted on the evens (the first split) the mix leans to A, which gets
+    // every odd image wrong, and the other way round: out of sample nothing is right, while
+    // the in-sample fit gets half.
     const labels = new Uint8Array([0, 0, 1, 1]);
     const a = new Float32Array([0.9, 0.1, 0.1, 0.9, 0.1, 0.9, 0.9, 0.1]);
     const b = new Float32Array([0.1, 0.9, 0.9, 0.1, 0.9, 0.1, 0.1, 0.9]);
     expect(bestWeights([a, b], labels, ['x', 'y'], 20).metrics.accuracy).toBe(0.5);
-    const out = crossFitted([a, b], labels, ['x', 'y'], 20).plain;
+    const out = crossFitted([a, b], labels, ['x', 'y'], 20, 1).plain;
     expect(out.n).toBe(4);
     expect(out.accuracy).toBe(0);
     // Members that agree and are right stay right out of sample.
@@ -78,9 +81,45 @@ describe('ensemble weights', () => {
     // The same lean in both halves: a bias fitted on either half transfers to the other.
     const labels = new Uint8Array([0, 0, 0, 0, 1, 1]);
     const mixed = new Float32Array([0.45, 0.55, 0.45, 0.55, 0.8, 0.2, 0.8, 0.2, 0.2, 0.8, 0.2, 0.8]);
-    const { plain, biased } = crossFitted([mixed], labels, ['x', 'y']);
+    const { plain, biased } = crossFitted([mixed], labels, ['x', 'y'], 20, 1);
     expect(plain.accuracy).toBeCloseTo(4 / 6, 12);
     expect(biased.accuracy).toBe(1);
+  });
+
+  it('splits validation in halves that keep the class mix, a different split each repeat, the same each run', () => {
+    const random = seededRandom(5);
+    const labels = new Uint8Array(1001).map(() => (random() < 0.6 ? 0 : random() < 0.5 ? 1 : 2));
+    expect(Array.from(crossFitHalves(labels, 0).subarray(0, 6))).toEqual([0, 1, 0, 1, 0, 1]);
+    const splits = [1, 2, 3].map((r) => crossFitHalves(labels, r));
+    for (const half of splits) {
+      const size = half.reduce((a, h) => a + h, 0);
+      expect(Math.abs(labels.length - 2 * size)).toBeLessThanOrEqual(1);
+      for (const c of [0, 1, 2]) {
+        const ofClass = Array.from(labels.keys()).filter((i) => labels[i] === c);
+        const inHalf1 = ofClass.filter((i) => half[i] === 1).length;
+        expect(Math.abs(ofClass.length - 2 * inHalf1)).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(splits[0]).toEqual(crossFitHalves(labels, 1));
+    expect(splits[0]).not.toEqual(splits[1]);
+    expect(splits[0]).not.toEqual(crossFitHalves(labels, 0));
+  });
+
+  it('pools the held-out predictions of every split', () => {
+    // As above, A is right on the even-numbered images and B on the odd ones, so the first
+    // split (evens against odds) gets nothing right out of sample. The random splits mix
+    // evens and odds in both halves, so they get some right, and the pooled score counts them.
+    const labels = new Uint8Array(40).map((_, i) => (i % 4 < 2 ? 0 : 1));
+    const row = (y: number, right: boolean) => (y === 0) === right ? [0.9, 0.1] : [0.1, 0.9];
+    const a = new Float32Array(Array.from(labels).flatMap((y, i) => row(y, i % 2 === 0)));
+    const b = new Float32Array(Array.from(labels).flatMap((y, i) => row(y, i % 2 === 1)));
+    const one = crossFitted([a, b], labels, ['x', 'y'], 20, 1).plain;
+    expect([one.n, one.accuracy]).toEqual([40, 0]);
+    const many = crossFitted([a, b], labels, ['x', 'y'], 20).plain;
+    expect(many.n).toBe(40 * CROSS_FIT_REPEATS);
+    expect(many.confusion.flat().reduce((x, v) => x + v, 0)).toBe(40 * CROSS_FIT_REPEATS);
+    expect(many.accuracy).toBeGreaterThan(0);
+    expect(many.accuracy).toBeLessThan(1);
   });
 
   it('uses flip TTA only where it pays held out by TTA_MIN_GAIN', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readDataset } from '../data/reader.ts';
 import { getSplit } from '../data/format.ts';
 import { indicesAlsoIn } from '../data/duplicates.ts';
-import { gatherImages, gatherLabels } from '../train/batch.ts';
+import { gatherImages, gatherLabels, shuffled } from '../train/batch.ts';
 import { argmaxRows, computeMetrics, type Metrics } from '../eval/metrics.ts';
 import { predictProbs, predictProbsTta, useCpuBackend } from '../eval/predict.ts';
 import { ARCHS, type Arch } from './architectures.ts';
@@ -52,6 +52,8 @@ export interface FitResult {
       biased?: Metrics;
       /** Held out (see crossFitted) for the procedure used, and macro-F1 with and without a bias. */
       crossFitted: Metrics;
+      /** The 2-fold splits crossFitted pooled (its metrics count each image this many times). */
+      crossFitRepeats: number;
       classBiasCheck: { withBias: number; withoutBias: number };
       ttaCheck: TtaCheck;
       n: number;
@@ -152,40 +154,78 @@ export function predictMix(probs: Float32Array[], fit: Omit<MixFit, 'metrics'>, 
 }
 
 /**
- * An out-of-sample estimate of fitting on validation: the ensemble fitted on the
- * even-numbered images scores the odd-numbered ones and the other way round, and the metrics
- * are taken over the pooled predictions. Each half's member weights are fitted once and
- * scored both as they are (`plain`) and with a class bias fitted on top (`biased`). The
- * in-sample numbers of the fit are optimistic by the difference.
+ * How many 2-fold splits of validation crossFitted pools. On our 4,671 validation images one
+ * split's held-out macro-F1 has a standard deviation of about 0.003 across splits (measured on
+ * the shipped members over 60 random splits), as much as a better member moves the ensemble;
+ * the mean of ten has one of about 0.001.
+ */
+export const CROSS_FIT_REPEATS = 10;
+
+/**
+ * Which half (0 or 1) each image is in for the `repeat`th split crossFitted uses: even- and
+ * odd-numbered images for repeat 0; after that each class's images in a seeded random order
+ * (seed = repeat), dealt to the halves alternately, so both halves keep the class mix and
+ * differ in size by at most one.
+ */
+export function crossFitHalves(labels: Uint8Array, repeat: number): Uint8Array {
+  const half = new Uint8Array(labels.length);
+  if (repeat === 0) {
+    for (let i = 0; i < labels.length; i++) half[i] = i % 2;
+    return half;
+  }
+  const byClass: number[][] = [];
+  labels.forEach((y, i) => (byClass[y] ??= []).push(i));
+  let dealt = 0;
+  for (const members of byClass) {
+    if (!members) continue;
+    for (const i of shuffled(members, repeat)) half[i] = dealt++ % 2;
+  }
+  return half;
+}
+
+/**
+ * An out-of-sample estimate of fitting on validation: the ensemble fitted on one half of the
+ * images scores the other half and the other way round, over `repeats` different splits
+ * (crossFitHalves), and the metrics are taken over all the pooled predictions (each image
+ * predicted once per split, so `n` is repeats × images). Each half's member weights are fitted
+ * once and scored both as they are (`plain`) and with a class bias fitted on top (`biased`).
+ * The in-sample numbers of the fit are optimistic by the difference.
  */
 export function crossFitted(
   probs: Float32Array[],
   labels: Uint8Array,
   classes: string[],
   steps = 20,
+  repeats = CROSS_FIT_REPEATS,
 ): { plain: Metrics; biased: Metrics } {
   const k = classes.length;
-  const halves = [0, 1].map((h) => Array.from(labels.keys()).filter((i) => i % 2 === h));
-  const plain = new Uint8Array(labels.length);
-  const biased = new Uint8Array(labels.length);
-  halves.forEach((fitOn, h) => {
-    const scoreOn = halves[1 - h];
-    const fit = fitMix(
-      probs.map((p) => rows(p, k, fitOn)),
-      gatherLabels(labels, fitOn),
-      classes,
-      true,
-      steps,
-    );
-    const scored = probs.map((p) => rows(p, k, scoreOn));
-    const guessPlain = predictMix(scored, { weights: fit.weights }, k);
-    const guessBiased = predictMix(scored, fit, k);
-    scoreOn.forEach((r, i) => {
-      plain[r] = guessPlain[i];
-      biased[r] = guessBiased[i];
+  const n = labels.length;
+  const truth = new Uint8Array(n * repeats);
+  const plain = new Uint8Array(n * repeats);
+  const biased = new Uint8Array(n * repeats);
+  for (let r = 0; r < repeats; r++) {
+    const half = crossFitHalves(labels, r);
+    const halves = [0, 1].map((h) => Array.from(labels.keys()).filter((i) => half[i] === h));
+    truth.set(labels, r * n);
+    halves.forEach((fitOn, h) => {
+      const scoreOn = halves[1 - h];
+      const fit = fitMix(
+        probs.map((p) => rows(p, k, fitOn)),
+        gatherLabels(labels, fitOn),
+        classes,
+        true,
+        steps,
+      );
+      const scored = probs.map((p) => rows(p, k, scoreOn));
+      const guessPlain = predictMix(scored, { weights: fit.weights }, k);
+      const guessBiased = predictMix(scored, fit, k);
+      scoreOn.forEach((i, j) => {
+        plain[r * n + i] = guessPlain[j];
+        biased[r * n + i] = guessBiased[j];
+      });
     });
-  });
-  return { plain: computeMetrics(labels, plain, classes), biased: computeMetrics(labels, biased, classes) };
+  }
+  return { plain: computeMetrics(truth, plain, classes), biased: computeMetrics(truth, biased, classes) };
 }
 
 /**
@@ -275,6 +315,7 @@ export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DI
       tta: b.metrics,
       ...(biased ? { biased: biased.metrics } : {}),
       crossFitted: heldOutMetrics,
+      crossFitRepeats: CROSS_FIT_REPEATS,
       classBiasCheck: { withBias: chosenHeldOut.biased.macroF1, withoutBias: chosenHeldOut.plain.macroF1 },
       ttaCheck: ttaHeldOut,
       n: keep.length,

@@ -568,7 +568,10 @@ function ensembleBlocks(d: ReportData): Block[] {
                 `${f3(e.file.validation.classBiasCheck.withoutBias)} without, so it is ${e.file.classBias ? 'used' : 'not used'}.`
               : '') +
             (e.file.validation.crossFitted
-              ? ` Held out by cross-fitting (weights fitted on half of validation score the other half, both ways), ` +
+              ? ` Held out by cross-fitting (weights fitted on half of validation score the other half, both ways` +
+                ((e.file.validation.crossFitRepeats ?? 1) > 1
+                  ? `, pooled over ${e.file.validation.crossFitRepeats} different splits into halves), `
+                  : '), ') +
                 `validation macro-F1 is ${f3(e.file.validation.crossFitted.macroF1)} and accuracy ` +
                 `${pct(e.file.validation.crossFitted.accuracy)}.`
               : '')

@@ -90,6 +90,8 @@ export type EnsembleFile = EnsembleSpec & {
     tta: Metrics;
     biased?: Metrics;
     crossFitted?: Metrics;
+    /** The 2-fold splits crossFitted pools; absent (one split) in files before it pooled more. */
+    crossFitRepeats?: number;
     classBiasCheck?: { withBias: number; withoutBias: number };
     ttaCheck?: TtaCheck;
     n: number;

@@ -141,6 +141,7 @@ beforeAll(async () => {
         tta: fitted,
         biased: crossFitted,
         crossFitted,
+        crossFitRepeats: 10,
         classBiasCheck: { withBias: 0.61, withoutBias: 0.58 },
         ttaCheck: { withTta: 0.6, withoutTta: 0.598, minGain: 0.003 },
         n: 21,
@@ -245,7 +246,8 @@ describe('fer report on a fixture', () => {
   it("gives the ensemble's cross-fitted validation score beside its in-sample fit", () => {
     const md = read('REPORT.md');
     expect(md).toContain(
-      `Held out by cross-fitting (weights fitted on half of validation score the other half, both ways), ` +
+      'Held out by cross-fitting (weights fitted on half of validation score the other half, both ways, ' +
+        'pooled over 10 different splits into halves), ' +
         `validation macro-F1 is ${crossFitted.macroF1.toFixed(3)} and accuracy ${(crossFitted.accuracy * 100).toFixed(1)}%.`,
     );
     expect(crossFitted.macroF1.toFixed(3)).not.toBe(fitted.macroF1.toFixed(3));

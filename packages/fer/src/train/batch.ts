@@ -1,4 +1,5 @@
 // Turning uint8 face images into model input on the CPU.
+import { mulberry32 } from '@affect/gpu';
 import { IMAGE_BYTES, IMAGE_SIDE } from '../data/format.ts';
 
 /** uint8 [n,48,48] → float32 in [0,1], optionally mirrored left-right. */
@@ -32,4 +33,15 @@ export function gatherLabels(labels: Uint8Array, indices: ArrayLike<number>): Ui
   const out = new Uint8Array(indices.length);
   for (let i = 0; i < indices.length; i++) out[i] = labels[indices[i]];
   return out;
+}
+
+/** A copy of `indices` in a seeded random order (Fisher-Yates with mulberry32). */
+export function shuffled(indices: number[], seed: number): number[] {
+  const rand = mulberry32(seed);
+  const a = indices.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
 }

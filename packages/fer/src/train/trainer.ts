@@ -4,14 +4,13 @@ import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/prom
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { mulberry32 } from '@affect/gpu';
 import type { Arch } from '../models/architectures.ts';
 import { readModelArtifacts, weightArrays } from '../models/io.ts';
 import { readDataset } from '../data/reader.ts';
 import { getSplit, image, type FerSplit } from '../data/format.ts';
 import { cleanIndices, indicesAlsoIn, isBlank } from '../data/duplicates.ts';
 import { computeMetrics, argmaxRows, type Metrics } from '../eval/metrics.ts';
-import { gatherImages, gatherLabels } from './batch.ts';
+import { gatherImages, gatherLabels, shuffled } from './batch.ts';
 import { WorkerPool } from './pool.ts';
 import type { NamedWeights, TrainBackend } from './messages.ts';
 import { createGpu } from '@affect/gpu';
@@ -180,16 +179,6 @@ export function addToAverage(average: Float32Array[], count: number, weights: Fl
     for (let j = 0; j < a.length; j++) a[j] += (w[j] - a[j]) / n;
   });
   return n;
-}
-
-function shuffled(indices: number[], seed: number): number[] {
-  const rand = mulberry32(seed);
-  const a = indices.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
 }
 
 function limitPerClass(split: FerSplit, indices: number[], limit: number, seed: number): number[] {
