@@ -271,10 +271,31 @@ export function ttaCheck(
   };
 }
 
-export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DIR): Promise<FitResult> {
+export interface FitOptions {
+  /**
+   * Fit over these shipped models only; the other shipped ones are listed with weight 0, so
+   * the server loads but does not run them (fewer forward passes per face). Default: all.
+   */
+  only?: string[];
+}
+
+export async function fitEnsemble(
+  dataDir: string,
+  modelsDir = DEFAULT_MODELS_DIR,
+  options: FitOptions = {},
+): Promise<FitResult> {
   await useCpuBackend();
   const members = ARCHS.filter((a) => existsSync(join(modelsDir, a, 'model.json'))) as Arch[];
   if (members.length === 0) throw new Error(`no models in ${modelsDir}: ship at least one with fer ship`);
+  const only = options.only ?? members;
+  const missing = only.filter((name) => !(members as string[]).includes(name));
+  if (missing.length > 0 || only.length === 0) {
+    throw new Error(
+      `${missing.length ? `not shipped in ${modelsDir}: ${missing.join(', ')}` : 'no members named'}; ` +
+        `the ensemble can use ${members.join(', ')}`,
+    );
+  }
+  const fitted = members.filter((m) => only.includes(m));
   const dataset = await readDataset(dataDir);
   const val = getSplit(dataset, 'validation');
   const train = getSplit(dataset, 'train');
@@ -285,7 +306,7 @@ export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DI
   const plain: Float32Array[] = [];
   const tta: Float32Array[] = [];
   let classes: string[] = [];
-  for (const arch of members) {
+  for (const arch of fitted) {
     const loaded = await loadModelFrom(arch, modelsDir);
     classes = loaded.classes;
     plain.push(await predictProbs(loaded.model, pixels));
@@ -302,13 +323,16 @@ export async function fitEnsemble(dataDir: string, modelsDir = DEFAULT_MODELS_DI
   const chosenHeldOut = useTta ? heldOut.tta : heldOut.plain;
   const { useBias, metrics: heldOutMetrics } = heldOutChoice(chosenHeldOut);
   const biased = useBias ? bestBias(mix(chosenProbs, chosen.weights), labels, classes) : undefined;
+  // Members left out of the fit are listed with weight 0: loaded and shown, never run.
+  const weights = members.map((m) => (fitted.includes(m) ? chosen.weights[fitted.indexOf(m)] : 0));
   const spec = {
     members,
-    weights: chosen.weights,
+    weights,
     tta: useTta,
     ...(biased ? { classBias: biased.bias } : {}),
     fittedOn:
       `validation minus its copies of train (${keep.length} images), grid 1/20, max macro-F1` +
+      (fitted.length < members.length ? ` over ${fitted.join(', ')} only (--members)` : '') +
       (biased ? `; then a per-class log-probability bias, grid ${BIAS_STEP} in ±${BIAS_RANGE}` : ''),
     validation: {
       plain: a.metrics,
