@@ -57,6 +57,30 @@ describe('fer train --swa', () => {
   });
 });
 
+describe('fer train --width', () => {
+  it('scales vgg16 and efficientnet only, within (0, 4], and is part of the recipe', async () => {
+    expect((await usageError('--arch', 'cnn', '--backend', 'wasm', '--width', '0.5')).message).toMatch(
+      /--width scales vgg16 and efficientnet only; cnn has a fixed width/,
+    );
+    expect((await usageError('--arch', 'vgg16', '--backend', 'wasm', '--width', '0')).message).toMatch(
+      /--width must be above 0 and at most 4, got '0'/,
+    );
+    expect((await usageError('--arch', 'vgg16', '--backend', 'wasm', '--width', 'wide')).message).toMatch(
+      /--width must be a non-negative number, got 'wide'/,
+    );
+    const err = await usageError(
+      '--arch',
+      'vgg16',
+      '--out',
+      '/nonexistent/run',
+      '--resume',
+      '--width',
+      '0.5',
+    );
+    expect(err.message).toMatch(/--width cannot be given with it/);
+  });
+});
+
 describe('fer train --init', () => {
   it('records a path inside the working directory relative to it, one outside as absolute', () => {
     expect(portablePath(join(process.cwd(), 'runs', 'cnn', 'best', 'model.json'))).toBe(

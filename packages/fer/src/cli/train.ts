@@ -1,7 +1,7 @@
 // fer train: trains one architecture on a fer4-format folder (see trainer.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ARCHS, isArch } from '../models/architectures.ts';
+import { ARCHS, DEFAULT_WIDTH, isArch } from '../models/architectures.ts';
 import {
   DEFAULT_CONFIG,
   resolveTrainBackend,
@@ -32,6 +32,8 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --bn-images <n>       re-estimate batch-norm statistics on n training images before each
                         validation ("precise BN"; 0 keeps the running averages; default ${DEFAULT_CONFIG.bnImages})
   --seed <n>            (default ${DEFAULT_CONFIG.seed})
+  --width <x>           channel width multiplier of vgg16 (default ${DEFAULT_WIDTH.vgg16}: VGG16's
+                        widths / 4) or efficientnet (default ${DEFAULT_WIDTH.efficientnet}); 0.375 is 2.25x the work
   --workers <n>         data-parallel worker threads (default: cores, max 2)
   --backend <auto|webgpu|wasm|cpu>  where replicas run (default auto: WebGPU on a real GPU, else wasm)
   --limit-per-class <n> train on at most n images per class (quick runs)
@@ -81,6 +83,7 @@ const RECIPE_OPTIONS = [
   'val-limit',
   'init',
   'freeze',
+  'width',
 ] as const;
 
 function num(v: string | undefined, name: string, integer = false): number | undefined {
@@ -117,6 +120,7 @@ export const trainCommand: Command = {
         'val-limit': { type: 'string' },
         init: { type: 'string' },
         freeze: { type: 'string' },
+        width: { type: 'string' },
         swa: { type: 'string' },
         'swa-lr': { type: 'string' },
         resume: { type: 'boolean' },
@@ -143,6 +147,15 @@ export const trainCommand: Command = {
     const backend = await resolveTrainBackend(wantedBackend as TrainBackend | 'auto');
     const defaultWorkers = backend === 'webgpu' ? 1 : DEFAULT_CONFIG.workers;
     if (values.freeze && !values.init) throw new CliError('--freeze needs --init <model.json>');
+    const width = num(values.width, 'width');
+    if (width !== undefined) {
+      if (DEFAULT_WIDTH[values.arch] === undefined)
+        throw new CliError(
+          `--width scales ${Object.keys(DEFAULT_WIDTH).join(' and ')} only; ${values.arch} has a fixed width`,
+        );
+      if (width <= 0 || width > 4)
+        throw new CliError(`--width must be above 0 and at most 4, got '${values.width}'`);
+    }
     const out = resolve(values.out ?? `runs/${values.arch}`);
     const config: TrainConfig = {
       ...DEFAULT_CONFIG,
@@ -167,6 +180,7 @@ export const trainCommand: Command = {
       valLimit: num(values['val-limit'], 'val-limit', true),
       init: values.init ? portablePath(values.init) : undefined,
       freeze: num(values.freeze, 'freeze', true) ?? 0,
+      ...(width !== undefined ? { width } : {}),
       bnImages: num(values['bn-images'], 'bn-images', true) ?? DEFAULT_CONFIG.bnImages,
       swaEpochs: num(values.swa, 'swa', true),
       swaLr: num(values['swa-lr'], 'swa-lr'),

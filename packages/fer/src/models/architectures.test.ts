@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '../tfjs/tf.ts';
-import { ARCHS, buildModel, scaleStages } from './architectures.ts';
+import { ARCHS, buildModel, DEFAULT_WIDTH, scaleStages } from './architectures.ts';
 import { countMacs } from './flops.ts';
 
 // Parameter counts pin the architectures: a change to any layer shows up here and must
@@ -27,6 +27,22 @@ describe('architectures', () => {
       model.dispose();
     });
   }
+
+  it('width scales vgg16 and efficientnet; the default width is the shipped network', async () => {
+    for (const arch of ['vgg16', 'efficientnet'] as const) {
+      const plain = buildModel(arch, { numClasses: 4 });
+      const same = buildModel(arch, { numClasses: 4, width: DEFAULT_WIDTH[arch] });
+      const wide = buildModel(arch, { numClasses: 4, width: DEFAULT_WIDTH[arch]! * 1.5 });
+      expect(same.countParams()).toBe(EXPECTED_PARAMS[arch]);
+      expect(wide.countParams()).toBeGreaterThan(1.5 * plain.countParams());
+      expect(countMacs(wide)).toBeGreaterThan(1.8 * countMacs(plain));
+      [plain, same, wide].forEach((m) => m.dispose());
+    }
+    // VGG16's first block has 64 filters: 24 at width 0.375.
+    const vgg = buildModel('vgg16', { numClasses: 4, width: 0.375 });
+    expect(vgg.getLayer('block1_conv1_conv').getWeights()[0].shape).toEqual([3, 3, 1, 24]);
+    vgg.dispose();
+  });
 
   it('the same seed builds the same weights', async () => {
     const a = buildModel('cnn', { numClasses: 4, seed: 9 });

@@ -15,7 +15,15 @@ export type Arch = (typeof ARCHS)[number];
 export interface ArchOptions {
   numClasses: number;
   seed?: number;
+  /**
+   * Channel width multiplier for the architectures that are width-scaled (vgg16: VGG16's
+   * widths × 0.25 by default; efficientnet: B0's × 0.5). Undefined keeps the default.
+   */
+  width?: number;
 }
+
+/** The architectures `width` applies to, and their default width. */
+export const DEFAULT_WIDTH: Partial<Record<Arch, number>> = { vgg16: 0.25, efficientnet: 0.5 };
 
 export function isArch(name: string): name is Arch {
   return (ARCHS as readonly string[]).includes(name);
@@ -277,10 +285,10 @@ export function buildModel(arch: Arch, o: ArchOptions): LayersModel {
     case 'cnn':
       return buildCnn(o);
     case 'vgg16':
-      return buildVgg16(o);
+      return buildVgg16(o, o.width ?? DEFAULT_WIDTH.vgg16);
     case 'resnetv2':
       return buildResnetV2(o);
     case 'efficientnet':
-      return buildEfficientNet(o);
+      return buildEfficientNet(o, o.width ?? DEFAULT_WIDTH.efficientnet);
   }
 }

@@ -828,6 +828,7 @@ export function trainCommandLine(arch: Arch, recipe: TrainingRecord['recipe']): 
   if (recipe.valLimit !== undefined) flags.push(`--val-limit ${recipe.valLimit}`);
   if (recipe.init !== undefined) flags.push(`--init ${recipe.init}`);
   if (differs('freeze')) flags.push(`--freeze ${recipe.freeze}`);
+  if (recipe.width !== undefined) flags.push(`--width ${recipe.width}`);
   // Runs from before precise BN existed have no bnImages: they validated on running averages.
   if ((recipe.bnImages ?? 0) !== DEFAULT_CONFIG.bnImages) flags.push(`--bn-images ${recipe.bnImages ?? 0}`);
   if (recipe.swaEpochs) {

@@ -12,6 +12,8 @@ export interface WorkerInit {
   arch: Arch;
   numClasses: number;
   seed: number;
+  /** Channel width multiplier (ArchOptions.width); undefined: the architecture's default. */
+  width?: number;
   /** Start from these weights, matched by name: a checkpoint or an --init model. */
   weights?: NamedWeights;
   /** Adam state to resume from, in optimizer.getWeights() order. */

@@ -189,6 +189,24 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     );
   });
 
+  it('trains a width-scaled network and resumes it at the same width', async () => {
+    const wideOut = mkdtempSync(join(tmpdir(), 'fer-width-'));
+    const firstConv = async () =>
+      weightArrays(await readModelArtifacts(join(wideOut, 'checkpoint'))).find((w) =>
+        w.name.startsWith('block1_conv1_conv'),
+      )!;
+    await train({ ...config, out: wideOut, epochs: 1, width: 0.125 }, false);
+    // VGG16's first block has 64 filters; × 0.125 = 8 (the default 0.25 gives 16).
+    const conv = await firstConv();
+    expect(conv.shape).toEqual([3, 3, 1, 8]);
+    // A resume names no width (--width is part of the recipe): the checkpoint's is used.
+    const { width: _w, ...noWidth } = { ...config, width: undefined };
+    const resumed = await train({ ...noWidth, out: wideOut, epochs: 2 }, true);
+    expect(resumed.state.config.width).toBe(0.125);
+    expect(resumed.state.history).toHaveLength(2);
+    expect((await firstConv()).shape).toEqual([3, 3, 1, 8]);
+  });
+
   it('fine-tunes from --init with --freeze: frozen layers keep their weights, the rest learn', async () => {
     const initDir = join(out, 'checkpoint');
     const before = weightArrays(await readModelArtifacts(initDir));

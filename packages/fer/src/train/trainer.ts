@@ -39,6 +39,12 @@ export interface TrainConfig {
   limitPerClass?: number;
   /** Validate on at most this many images. */
   valLimit?: number;
+  /**
+   * Channel width multiplier for vgg16 and efficientnet (ArchOptions.width); undefined keeps
+   * the architecture's default (DEFAULT_WIDTH). Kept in the checkpoint, so a resume rebuilds
+   * the same network.
+   */
+  width?: number;
   /** Start from the weights of this tfjs model.json (transfer learning). */
   init?: string;
   /** Freeze this many layers from the input (with --init). */
@@ -368,6 +374,7 @@ export async function train(
     arch: config.arch,
     numClasses: k,
     seed: config.seed,
+    ...(config.width !== undefined ? { width: config.width } : {}),
     weights: initWeights,
     optimizer: initOptimizer,
     freeze: config.freeze,

@@ -267,7 +267,7 @@ export async function createReplica(init: WorkerInit): Promise<Replica> {
   }
   if (init.backend === 'wasm') registerWasmConvGradients();
   registerFastBatchNormGradient();
-  const model = buildModel(init.arch, { numClasses: init.numClasses, seed: init.seed });
+  const model = buildModel(init.arch, { numClasses: init.numClasses, seed: init.seed, width: init.width });
   const replica = new Replica(model, init, gpu);
   if (init.weights) replica.setNamedWeights(init.weights);
   if (init.optimizer) await replica.restoreOptimizer(init.optimizer);
