@@ -24,6 +24,15 @@ const modelsDir = requireModels();
 const shipped = modelsDir ? presentArchs(modelsDir) : [];
 const ready = requireOrSkip(shipped.length >= 2, `fewer than two shipped models in ${modelsDir}`);
 
+/** A models folder with two shipped models and an ensemble.json that gives the second weight 0. */
+function weightZeroDir(prefix: string, kept: string, idle: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const arch of [kept, idle]) symlinkSync(join(modelsDir!, arch), join(dir, arch));
+  const ensemble = { members: [kept, idle], weights: [1, 0], tta: false };
+  writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(ensemble));
+  return dir;
+}
+
 describe.skipIf(!ready)('an ensemble member with weight 0', () => {
   const [kept, idle] = shipped;
   let dir: string;
@@ -32,10 +41,7 @@ describe.skipIf(!ready)('an ensemble member with weight 0', () => {
   let crop: Uint8Array;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'affect-weight0-'));
-    for (const arch of [kept, idle]) symlinkSync(join(modelsDir!, arch), join(dir, arch));
-    const ensemble = { members: [kept, idle], weights: [1, 0], tta: false };
-    writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(ensemble));
+    dir = weightZeroDir('affect-weight0-', kept, idle);
     engine = await createEngine({ backend: 'wasm', modelsDir: dir });
     server = await startStreamServer(testConfig('ws', dir), { engine });
     crop = await randomJpeg(64, 64, 11);
@@ -94,10 +100,7 @@ describe.skipIf(!ready)('an ensemble member with weight 0, with --all-models', (
   let crop: Uint8Array;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'affect-allmodels-'));
-    for (const arch of [kept, idle]) symlinkSync(join(modelsDir!, arch), join(dir, arch));
-    const ensemble = { members: [kept, idle], weights: [1, 0], tta: false };
-    writeFileSync(join(dir, 'ensemble.json'), JSON.stringify(ensemble));
+    dir = weightZeroDir('affect-allmodels-', kept, idle);
     server = await startStreamServer({ ...testConfig('ws', dir), allModels: true });
     crop = await randomJpeg(64, 64, 12);
   });
