@@ -136,7 +136,7 @@ export function buildCnn(o: ArchOptions): LayersModel {
  * 1/4 so it trains on CPU, and BN follows each conv (VGG16-BN) because plain VGG does not
  * train from scratch reliably at this depth.
  */
-export function buildVgg16(o: ArchOptions, widthScale = 0.25): LayersModel {
+export function buildVgg16(o: ArchOptions, widthScale = DEFAULT_WIDTH.vgg16!): LayersModel {
   const seeds = new SeedSequence(o.seed ?? 0);
   const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
   let x: SymbolicTensor = input;
@@ -262,7 +262,7 @@ function mbConv(x: SymbolicTensor, spec: MbConvSpec, stride: number, seeds: Seed
  * depth 0.5 by default), a stride-1 stem (a stride-2 stem would leave 1x1 maps after
  * the four stride-2 stages), swish activations and a dropout head.
  */
-export function buildEfficientNet(o: ArchOptions, width = 0.5, depth = 0.5): LayersModel {
+export function buildEfficientNet(o: ArchOptions, width = DEFAULT_WIDTH.efficientnet!, depth = 0.5): LayersModel {
   const seeds = new SeedSequence(o.seed ?? 0);
   const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
   const stemFilters = Math.max(8, Math.round((32 * width) / 8) * 8);
@@ -285,10 +285,10 @@ export function buildModel(arch: Arch, o: ArchOptions): LayersModel {
     case 'cnn':
       return buildCnn(o);
     case 'vgg16':
-      return buildVgg16(o, o.width ?? DEFAULT_WIDTH.vgg16);
+      return buildVgg16(o, o.width);
     case 'resnetv2':
       return buildResnetV2(o);
     case 'efficientnet':
-      return buildEfficientNet(o, o.width ?? DEFAULT_WIDTH.efficientnet);
+      return buildEfficientNet(o, o.width);
   }
 }
