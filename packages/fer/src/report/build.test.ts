@@ -3,6 +3,8 @@ import { DEFAULT_CONFIG } from '../train/trainer.ts';
 import {
   accuracyStandardError,
   accuracyVerdict,
+  archDescription,
+  archTitle,
   bestEpochText,
   curvesFigure,
   ensembleCost,
@@ -12,12 +14,26 @@ import {
   swaBlocks,
   trainCommandLine,
   type ReportData,
+  widthText,
 } from './build.ts';
 import { wholeTraining } from '../train/origin.ts';
 import { membersToRun } from '../models/registry.ts';
 import { trainingProgress, type TrainingRecord } from './collect.ts';
 
 const recipe = { ...DEFAULT_CONFIG, arch: 'resnetv2' as const, epochs: 20, workers: 2 };
+
+describe('archTitle and archDescription', () => {
+  it("name the shipped network's width: the architecture's default, or the recipe's --width", () => {
+    expect(archTitle('vgg16')).toBe('VGG16-BN at ¼ width');
+    expect(archTitle('vgg16', 0.375)).toBe('VGG16-BN at ⅜ width');
+    expect(archDescription('vgg16')).toContain('(64-128-256-512-512) scaled by ¼ (16-32-64-128-128)');
+    expect(archDescription('vgg16', 0.375)).toContain('scaled by ⅜ (24-48-96-192-192)');
+    expect(archTitle('efficientnet')).toBe('EfficientNet-B0 scaled to 0.5 width × 0.5 depth');
+    expect(archDescription('efficientnet', 0.75)).toContain('compound-scaled to 0.75 width and 0.5 depth');
+    expect(archTitle('resnetv2', 2)).toBe('ResNet v2 (pre-activation), 18 layers');
+    expect(widthText(0.3)).toBe('0.3');
+  });
+});
 
 describe('trainCommandLine', () => {
   it('spells out the epoch budget and workers, and only the flags that differ from the defaults', () => {

@@ -2,7 +2,7 @@
 // blocks (doc.ts) from what collect.ts read and report.ts measured. Nothing here reads files
 // or runs models, so it is tested on hand-made data.
 import { DEFAULT_AUGMENT_RANGES } from '@affect/gpu';
-import type { Arch } from '../models/architectures.ts';
+import { DEFAULT_WIDTH, type Arch } from '../models/architectures.ts';
 import { membersToRun } from '../models/registry.ts';
 import { FLOAT16_TOLERANCE_POINTS } from '../models/ship.ts';
 import type { EvalReport } from '../eval/evaluate.ts';
@@ -69,37 +69,68 @@ export interface ReportData {
   host: HostInfo;
 }
 
-const ARCH_TITLES: Record<Arch, string> = {
-  cnn: 'Custom CNN',
-  vgg16: 'VGG16-BN at ¼ width',
-  resnetv2: 'ResNet v2 (pre-activation), 18 layers',
-  efficientnet: 'EfficientNet-B0 scaled to 0.5 width × 0.5 depth',
-};
+/** A width multiplier as people write it: ¼, ⅜, ½, or the decimal where no common fraction fits. */
+export function widthText(width: number): string {
+  const fractions: Record<string, string> = { '0.25': '¼', '0.375': '⅜', '0.5': '½', '0.75': '¾', '1': '1' };
+  return fractions[String(width)] ?? String(width);
+}
+
+/** The shipped network's width multiplier: its recipe's `--width`, else the architecture's default. */
+function widthOf(arch: Arch, width: number | undefined): number | undefined {
+  return width ?? DEFAULT_WIDTH[arch];
+}
+
+export function archTitle(arch: Arch, width?: number): string {
+  const w = widthOf(arch, width);
+  switch (arch) {
+    case 'cnn':
+      return 'Custom CNN';
+    case 'vgg16':
+      return `VGG16-BN at ${widthText(w!)} width`;
+    case 'resnetv2':
+      return 'ResNet v2 (pre-activation), 18 layers';
+    case 'efficientnet':
+      return `EfficientNet-B0 scaled to ${w} width × 0.5 depth`;
+  }
+}
 
 // From the doc comments and builders in models/architectures.ts; keep the two in step.
-const ARCH_DESCRIPTIONS: Record<Arch, string> = {
-  cnn:
-    'Four convolution stages of 2, 2, 2 and 1 3×3 convolutions at 32, 64, 128 and 256 channels, each ' +
-    'convolution followed by batch normalisation and ReLU, each stage closed by 2×2 max pooling and dropout ' +
-    '(0.10, 0.15, 0.20, 0.25). The 3×3×256 result is flattened into a 256-unit dense layer (BN, ReLU, ' +
-    'dropout 0.5) and a softmax over the classes.',
-  vgg16:
-    "VGG16's layout: 13 3×3 convolutions in five blocks (2-2-3-3-3), each block closed by a 2×2 max pool, " +
-    "then a two-layer dense head (256, 256; BN, ReLU, dropout 0.5) and a softmax. Widths are VGG16's " +
-    '(64-128-256-512-512) scaled by ¼ so that it trains on a CPU, and batch normalisation follows each ' +
-    'convolution (VGG16-BN) because plain VGG does not train from scratch reliably at this depth.',
-  resnetv2:
-    'Pre-activation residual network (He et al. 2016, "Identity Mappings in Deep Residual Networks"): a 3×3 ' +
-    'stem convolution (32 channels) and a 2×2 max pool to 24×24, then four stages of two residual units ' +
-    '(BN-ReLU-conv twice) at 32, 64, 128 and 256 channels, stride 2 from the second stage on, with 1×1 ' +
-    'projection shortcuts where the shape changes. A final BN-ReLU, global average pooling, dropout 0.3 and ' +
-    'a softmax close it.',
-  efficientnet:
-    "EfficientNet-B0's MBConv stage table with squeeze-and-excitation (Tan & Le 2019), compound-scaled to " +
-    '0.5 width and 0.5 depth, swish activations, and a stride-1 stem (a stride-2 stem would leave 1×1 maps ' +
-    'after the four stride-2 stages at 48×48 input). A 1×1 top convolution, global average pooling, ' +
-    'dropout 0.3 and a softmax close it.',
-};
+export function archDescription(arch: Arch, width?: number): string {
+  const w = widthOf(arch, width)!;
+  switch (arch) {
+    case 'cnn':
+      return (
+        'Four convolution stages of 2, 2, 2 and 1 3×3 convolutions at 32, 64, 128 and 256 channels, each ' +
+        'convolution followed by batch normalisation and ReLU, each stage closed by 2×2 max pooling and dropout ' +
+        '(0.10, 0.15, 0.20, 0.25). The 3×3×256 result is flattened into a 256-unit dense layer (BN, ReLU, ' +
+        'dropout 0.5) and a softmax over the classes.'
+      );
+    case 'vgg16':
+      return (
+        "VGG16's layout: 13 3×3 convolutions in five blocks (2-2-3-3-3), each block closed by a 2×2 max pool, " +
+        "then a two-layer dense head (256, 256; BN, ReLU, dropout 0.5) and a softmax. Widths are VGG16's " +
+        `(64-128-256-512-512) scaled by ${widthText(w)} ` +
+        `(${[64, 128, 256, 512, 512].map((c) => Math.round(c * w)).join('-')}) so that it trains on a CPU, ` +
+        'and batch normalisation follows each convolution (VGG16-BN) because plain VGG does not train from ' +
+        'scratch reliably at this depth.'
+      );
+    case 'resnetv2':
+      return (
+        'Pre-activation residual network (He et al. 2016, "Identity Mappings in Deep Residual Networks"): a 3×3 ' +
+        'stem convolution (32 channels) and a 2×2 max pool to 24×24, then four stages of two residual units ' +
+        '(BN-ReLU-conv twice) at 32, 64, 128 and 256 channels, stride 2 from the second stage on, with 1×1 ' +
+        'projection shortcuts where the shape changes. A final BN-ReLU, global average pooling, dropout 0.3 and ' +
+        'a softmax close it.'
+      );
+    case 'efficientnet':
+      return (
+        "EfficientNet-B0's MBConv stage table with squeeze-and-excitation (Tan & Le 2019), compound-scaled to " +
+        `${w} width and 0.5 depth, swish activations, and a stride-1 stem (a stride-2 stem would leave 1×1 maps ` +
+        'after the four stride-2 stages at 48×48 input). A 1×1 top convolution, global average pooling, ' +
+        'dropout 0.3 and a softmax close it.'
+      );
+  }
+}
 
 // ---- number formatting -------------------------------------------------------------------
 
@@ -756,8 +787,8 @@ export function reportBlocks(d: ReportData): Block[] {
     kind: 'list',
     items: d.models.map((m) =>
       m.status === 'shipped'
-        ? `[${m.arch}](${m.arch}/README.md): ${ARCH_TITLES[m.arch]}`
-        : `${m.arch}: ${ARCH_TITLES[m.arch]} (not shipped yet)`,
+        ? `[${m.arch}](${m.arch}/README.md): ${archTitle(m.arch, m.training?.recipe.width)}`
+        : `${m.arch}: ${archTitle(m.arch)} (not shipped yet)`,
     ),
   });
   return blocks;
@@ -975,7 +1006,7 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
   const whole = t ? wholeTraining(t) : undefined;
   const progress = t ? trainingProgress(t) : undefined;
   const blocks: Block[] = [
-    { kind: 'heading', level: 1, text: `${arch}: ${ARCH_TITLES[arch]}` },
+    { kind: 'heading', level: 1, text: `${arch}: ${archTitle(arch, t?.recipe.width)}` },
     {
       kind: 'paragraph',
       text:
@@ -1031,7 +1062,7 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
     { kind: 'heading', level: 2, text: 'Data' },
     ...dataBlocks(d),
     { kind: 'heading', level: 2, text: 'Architecture' },
-    { kind: 'paragraph', text: ARCH_DESCRIPTIONS[arch] },
+    { kind: 'paragraph', text: archDescription(arch, t?.recipe.width) },
   );
   if (m.cost) {
     const l = m.cost.layers;
