@@ -1,8 +1,10 @@
-// Training throughput on one core: our wasm path (forward-conv gradients + fast batch-norm
-// gradient) against tfjs's pure-JS cpu backend, same model, same batch, side by side.
+// Training throughput on one core: our wasm path (forward-conv gradients, leading-axis sums
+// as matrix products, fast batch-norm gradient) against tfjs's pure-JS cpu backend, same
+// model, same batch, side by side.
 import * as tf from '../packages/fer/src/tfjs/tf.ts';
 import { registerWasmConvGradients } from '../packages/fer/src/tfjs/wasm-gradients.ts';
 import { registerFastBatchNormGradient } from '../packages/fer/src/tfjs/batchnorm-gradient.ts';
+import { registerWasmFastReductions } from '../packages/fer/src/tfjs/wasm-fast-kernels.ts';
 import { ARCHS, buildModel, type Arch } from '../packages/fer/src/models/architectures.ts';
 import { countMacs } from '../packages/fer/src/models/flops.ts';
 import { median, table, timeRuns, writeResult } from './stats.ts';
@@ -45,6 +47,7 @@ export async function benchTrainStep(archs: readonly Arch[] = ARCHS, cpuRuns = 1
   // same math (tested) and only avoids a tile.
   await tf.setBackend('wasm');
   registerWasmConvGradients();
+  registerWasmFastReductions();
   registerFastBatchNormGradient();
   const rows: Array<Record<string, number | string>> = [];
   for (const arch of archs) {

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from './tf.ts';
-import { registerWasmConvGradients } from './wasm-gradients.ts';
+import { flipSpatially, registerWasmConvGradients } from './wasm-gradients.ts';
 
 // Seeded random inputs: a broken gradient cannot pass by matching zeros.
 function rand(shape: number[], seed: number): tf.Tensor {
@@ -92,6 +92,23 @@ describe('wasm convolution gradients', () => {
     const attrs = { strides: 1, pad: 'same', dilations: 2, ...shapeAttr };
     expect(() => tf.engine().runKernel(kernel, inputs, attrs)).toThrow(`${kernel}: dilated convolutions`);
     tf.dispose(Object.values(inputs));
+  });
+
+  it.each([
+    [3, 3, 4, 5],
+    [5, 5, 3, 1],
+    [1, 1, 8, 4],
+    [2, 3, 2, 2],
+  ])('turn a %i×%i filter 180° exactly as tf.reverse does', async (...shape) => {
+    await tf.setBackend('wasm');
+    const w = rand(shape, 11) as tf.Tensor4D;
+    const flipped = flipSpatially(w);
+    const expected = tf.reverse(w, [0, 1]);
+    expect(flipped.shape).toEqual(shape);
+    expect(Array.from(await flipped.data())).toEqual(Array.from(await expected.data()));
+    if (shape[0] * shape[1] > 1)
+      expect(Array.from(await flipped.data())).not.toEqual(Array.from(await w.data()));
+    tf.dispose([w, flipped, expected]);
   });
 
   it('do not leak tensors', async () => {

@@ -21,6 +21,7 @@ import { buildModel } from '../models/architectures.ts';
 import { saveModel } from '../models/io.ts';
 import { registerWasmConvGradients } from '../tfjs/wasm-gradients.ts';
 import { registerFastBatchNormGradient } from '../tfjs/batchnorm-gradient.ts';
+import { registerWasmFastReductions } from '../tfjs/wasm-fast-kernels.ts';
 import { toUnitFloats } from './batch.ts';
 import type { FromWorker, GradRequest, GradResult, NamedWeights, ToWorker, WorkerInit } from './messages.ts';
 import { IMAGE_SIDE } from '../data/format.ts';
@@ -265,7 +266,10 @@ export async function createReplica(init: WorkerInit): Promise<Replica> {
   } else if (!(await tf.setBackend(init.backend))) {
     throw new Error(`tfjs backend '${init.backend}' failed to start`);
   }
-  if (init.backend === 'wasm') registerWasmConvGradients();
+  if (init.backend === 'wasm') {
+    registerWasmConvGradients();
+    registerWasmFastReductions();
+  }
   registerFastBatchNormGradient();
   const model = buildModel(init.arch, { numClasses: init.numClasses, seed: init.seed, width: init.width });
   const replica = new Replica(model, init, gpu);
