@@ -146,6 +146,12 @@ describe('a run that ends in weight averaging (SWA)', () => {
       epochs: 7,
       budget: 9,
     });
+    expect(trainingProgress({ ...t, epochs: 6, bestEpoch: 5, history: t.history.slice(0, 6) })).toEqual({
+      state: 'swa-pending',
+      epochs: 6,
+      budget: 9,
+      swaEpochs: 3,
+    });
     expect(bestEpochText(t)).toBe('epoch 8 (the SWA average of epochs 7–8)');
     expect(bestEpochText({ ...t, bestEpoch: 6 })).toBe('epoch 6');
   });

@@ -204,6 +204,8 @@ function stageProgressNote(t: TrainingRecord): string {
   if (p.state === 'complete') return `${p.epochs} epochs (full budget), ${best}`;
   if (p.state === 'stopped-early')
     return `stopped early after ${p.epochs} of ${p.budget} epochs (no better validation macro-F1 for ${p.patience}), ${best}`;
+  if (p.state === 'swa-pending')
+    return `${p.epochs} epochs (the learning-rate schedule's full course; the ${p.swaEpochs} SWA epochs planned after it have not run), ${best}`;
   return `**partial: ${p.epochs} of ${p.budget} epochs trained**, ${best}`;
 }
 
@@ -217,7 +219,8 @@ function statusCell(m: ModelEntry): string {
   if (m.status === 'unshipped') return 'model.json without metrics.json: rerun fer ship';
   if (!m.training) return 'shipped';
   const p = trainingProgress(m.training);
-  return p.state === 'partial' ? `partial (${p.epochs}/${p.budget} epochs)` : 'trained';
+  if (p.state === 'partial') return `partial (${p.epochs}/${p.budget} epochs)`;
+  return p.state === 'swa-pending' ? `trained (SWA not run)` : 'trained';
 }
 
 function timingCell(d: ReportData, backend: 'wasm' | 'webgpu', name: string): string {
@@ -733,10 +736,19 @@ export function reportBlocks(d: ReportData): Block[] {
   const ship = shipped(d);
   const missing = d.models.filter((m) => m.status !== 'shipped').map((m) => m.arch);
   const partial = ship.filter((m) => m.training && trainingProgress(m.training).state === 'partial');
+  const swaPending = ship.flatMap((m) => {
+    const p = m.training && trainingProgress(m.training);
+    return p && p.state === 'swa-pending'
+      ? [`${m.arch} (${p.epochs} epochs, ${p.swaEpochs} SWA epochs planned)`]
+      : [];
+  });
   const status = [
     ship.length ? `Shipped: ${ship.map((m) => m.arch).join(', ')}.` : 'No model is shipped yet.',
     partial.length
       ? `Partly trained: ${partial.map((m) => `${m.arch} (${m.training!.epochs} of ${trainingProgress(m.training!).budget} epochs)`).join(', ')}.`
+      : '',
+    swaPending.length
+      ? `Trained to the end of the learning-rate schedule, weight averaging (SWA) not run yet: ${swaPending.join(', ')}.`
       : '',
     missing.length
       ? `Not shipped yet: ${missing.join(', ')} (\`npm run fer -- train --arch <arch>\`, then \`npm run fer -- ship --arch <arch>\`).`

@@ -45,12 +45,17 @@ export const NOTES_FILE = 'NOTES.md';
 export type TrainingProgress =
   | { state: 'complete'; epochs: number; budget: number }
   | { state: 'stopped-early'; epochs: number; budget: number; patience: number }
-  | { state: 'partial'; epochs: number; budget: number };
+  | { state: 'partial'; epochs: number; budget: number }
+  /** The learning-rate schedule ran its course; the SWA epochs planned after it have not started. */
+  | { state: 'swa-pending'; epochs: number; budget: number; swaEpochs: number };
 
 /** Whether a model's training ran its course: all epochs (SWA epochs included), or early stopping. */
 export function trainingProgress(t: TrainingRecord): TrainingProgress {
   const budget = t.recipe.epochs + (t.recipe.swaEpochs ?? 0);
   if (t.epochs >= budget) return { state: 'complete', epochs: t.epochs, budget };
+  const swaEpochs = t.recipe.swaEpochs ?? 0;
+  if (swaEpochs > 0 && t.epochs >= t.recipe.epochs && !t.history.some((h) => h.swa))
+    return { state: 'swa-pending', epochs: t.epochs, budget, swaEpochs };
   if (t.epochs - t.bestEpoch >= t.recipe.patience)
     return { state: 'stopped-early', epochs: t.epochs, budget, patience: t.recipe.patience };
   return { state: 'partial', epochs: t.epochs, budget };
