@@ -220,7 +220,7 @@ function statusCell(m: ModelEntry): string {
   if (!m.training) return 'shipped';
   const p = trainingProgress(m.training);
   if (p.state === 'partial') return `partial (${p.epochs}/${p.budget} epochs)`;
-  return p.state === 'swa-pending' ? `trained (SWA not run)` : 'trained';
+  return p.state === 'swa-pending' ? 'trained (SWA not run)' : 'trained';
 }
 
 function timingCell(d: ReportData, backend: 'wasm' | 'webgpu', name: string): string {
