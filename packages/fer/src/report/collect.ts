@@ -51,9 +51,9 @@ export type TrainingProgress =
 
 /** Whether a model's training ran its course: all epochs (SWA epochs included), or early stopping. */
 export function trainingProgress(t: TrainingRecord): TrainingProgress {
-  const budget = t.recipe.epochs + (t.recipe.swaEpochs ?? 0);
-  if (t.epochs >= budget) return { state: 'complete', epochs: t.epochs, budget };
   const swaEpochs = t.recipe.swaEpochs ?? 0;
+  const budget = t.recipe.epochs + swaEpochs;
+  if (t.epochs >= budget) return { state: 'complete', epochs: t.epochs, budget };
   if (swaEpochs > 0 && t.epochs >= t.recipe.epochs && !t.history.some((h) => h.swa))
     return { state: 'swa-pending', epochs: t.epochs, budget, swaEpochs };
   if (t.epochs - t.bestEpoch >= t.recipe.patience)
