@@ -11,7 +11,10 @@ import {
   reproduceTrainLines,
   restartBlocks,
   scheduleRestarts,
+  stageProgressNote,
+  statusCell,
   swaBlocks,
+  type ModelEntry,
   trainCommandLine,
   type ReportData,
   widthText,
@@ -141,9 +144,18 @@ describe('a run that ends in weight averaging (SWA)', () => {
 
   it('counts the SWA epochs in the budget and names the averaged epochs', () => {
     expect(trainingProgress(t)).toEqual({ state: 'complete', epochs: 9, budget: 9 });
+    // Stopped after the first of the three SWA epochs: a trained model whose averaging stopped early.
     expect(trainingProgress({ ...t, epochs: 7, bestEpoch: 7, history: t.history.slice(0, 7) })).toEqual({
-      state: 'partial',
+      state: 'swa-partial',
       epochs: 7,
+      budget: 9,
+      swaEpochs: 3,
+      swaDone: 1,
+    });
+    // Stopped inside the learning-rate schedule: unfinished.
+    expect(trainingProgress({ ...t, epochs: 5, bestEpoch: 5, history: t.history.slice(0, 5) })).toEqual({
+      state: 'partial',
+      epochs: 5,
       budget: 9,
     });
     expect(trainingProgress({ ...t, epochs: 6, bestEpoch: 5, history: t.history.slice(0, 6) })).toEqual({
@@ -152,6 +164,22 @@ describe('a run that ends in weight averaging (SWA)', () => {
       budget: 9,
       swaEpochs: 3,
     });
+    const shippedWith = (training: TrainingRecord) =>
+      ({ arch: 'resnetv2', dir: '', status: 'shipped', training }) as unknown as ModelEntry;
+    const cut = (epochs: number, bestEpoch: number) => ({
+      ...t,
+      epochs,
+      bestEpoch,
+      history: t.history.slice(0, epochs),
+    });
+    expect(statusCell(shippedWith(t))).toBe('trained');
+    expect(statusCell(shippedWith(cut(8, 8)))).toBe('trained (SWA 2/3 epochs)');
+    expect(statusCell(shippedWith(cut(6, 5)))).toBe('trained (SWA not run)');
+    expect(statusCell(shippedWith(cut(5, 5)))).toBe('partial (5/9 epochs)');
+    expect(stageProgressNote(cut(8, 8))).toBe(
+      "8 epochs (the learning-rate schedule's full course, then 2 of the 3 SWA epochs planned after it), " +
+        'best epoch 8 (the SWA average of epochs 7–8)',
+    );
     expect(bestEpochText(t)).toBe('epoch 8 (the SWA average of epochs 7–8)');
     expect(bestEpochText({ ...t, bestEpoch: 6 })).toBe('epoch 6');
   });

@@ -198,7 +198,7 @@ export function bestEpochText(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>):
     : `epoch ${t.bestEpoch}`;
 }
 
-function stageProgressNote(t: TrainingRecord): string {
+export function stageProgressNote(t: TrainingRecord): string {
   const p = trainingProgress(t);
   const best = `best ${bestEpochText(t)}`;
   if (p.state === 'complete') return `${p.epochs} epochs (full budget), ${best}`;
@@ -206,6 +206,8 @@ function stageProgressNote(t: TrainingRecord): string {
     return `stopped early after ${p.epochs} of ${p.budget} epochs (no better validation macro-F1 for ${p.patience}), ${best}`;
   if (p.state === 'swa-pending')
     return `${p.epochs} epochs (the learning-rate schedule's full course; the ${p.swaEpochs} SWA epochs planned after it have not run), ${best}`;
+  if (p.state === 'swa-partial')
+    return `${p.epochs} epochs (the learning-rate schedule's full course, then ${p.swaDone} of the ${p.swaEpochs} SWA epochs planned after it), ${best}`;
   return `**partial: ${p.epochs} of ${p.budget} epochs trained**, ${best}`;
 }
 
@@ -214,13 +216,15 @@ function trainingCell(w: WholeTraining): string {
   return `${formatDuration(w.trainSeconds)}, ${ep} ep.`;
 }
 
-function statusCell(m: ModelEntry): string {
+export function statusCell(m: ModelEntry): string {
   if (m.status === 'missing') return 'not shipped yet';
   if (m.status === 'unshipped') return 'model.json without metrics.json: rerun fer ship';
   if (!m.training) return 'shipped';
   const p = trainingProgress(m.training);
   if (p.state === 'partial') return `partial (${p.epochs}/${p.budget} epochs)`;
-  return p.state === 'swa-pending' ? 'trained (SWA not run)' : 'trained';
+  if (p.state === 'swa-pending') return 'trained (SWA not run)';
+  if (p.state === 'swa-partial') return `trained (SWA ${p.swaDone}/${p.swaEpochs} epochs)`;
+  return 'trained';
 }
 
 function timingCell(d: ReportData, backend: 'wasm' | 'webgpu', name: string): string {
@@ -742,6 +746,10 @@ export function reportBlocks(d: ReportData): Block[] {
       ? [`${m.arch} (${p.epochs} epochs, ${p.swaEpochs} SWA epochs planned)`]
       : [];
   });
+  const swaPartial = ship.flatMap((m) => {
+    const p = m.training && trainingProgress(m.training);
+    return p && p.state === 'swa-partial' ? [`${m.arch} (${p.swaDone} of ${p.swaEpochs} SWA epochs)`] : [];
+  });
   const status = [
     ship.length ? `Shipped: ${ship.map((m) => m.arch).join(', ')}.` : 'No model is shipped yet.',
     partial.length
@@ -749,6 +757,9 @@ export function reportBlocks(d: ReportData): Block[] {
       : '',
     swaPending.length
       ? `Trained to the end of the learning-rate schedule, weight averaging (SWA) not run yet: ${swaPending.join(', ')}.`
+      : '',
+    swaPartial.length
+      ? `Trained to the end of the learning-rate schedule, weight averaging (SWA) stopped before its planned end: ${swaPartial.join(', ')}.`
       : '',
     missing.length
       ? `Not shipped yet: ${missing.join(', ')} (\`npm run fer -- train --arch <arch>\`, then \`npm run fer -- ship --arch <arch>\`).`

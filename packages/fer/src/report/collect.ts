@@ -47,7 +47,9 @@ export type TrainingProgress =
   | { state: 'stopped-early'; epochs: number; budget: number; patience: number }
   | { state: 'partial'; epochs: number; budget: number }
   /** The learning-rate schedule ran its course; the SWA epochs planned after it have not started. */
-  | { state: 'swa-pending'; epochs: number; budget: number; swaEpochs: number };
+  | { state: 'swa-pending'; epochs: number; budget: number; swaEpochs: number }
+  /** The learning-rate schedule ran its course, then `swaDone` of the `swaEpochs` SWA epochs planned after it. */
+  | { state: 'swa-partial'; epochs: number; budget: number; swaEpochs: number; swaDone: number };
 
 /** Whether a model's training ran its course: all epochs (SWA epochs included), or early stopping. */
 export function trainingProgress(t: TrainingRecord): TrainingProgress {
@@ -58,6 +60,8 @@ export function trainingProgress(t: TrainingRecord): TrainingProgress {
     return { state: 'swa-pending', epochs: t.epochs, budget, swaEpochs };
   if (t.epochs - t.bestEpoch >= t.recipe.patience)
     return { state: 'stopped-early', epochs: t.epochs, budget, patience: t.recipe.patience };
+  if (swaEpochs > 0 && t.epochs >= t.recipe.epochs)
+    return { state: 'swa-partial', epochs: t.epochs, budget, swaEpochs, swaDone: t.epochs - t.recipe.epochs };
   return { state: 'partial', epochs: t.epochs, budget };
 }
 
