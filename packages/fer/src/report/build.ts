@@ -17,6 +17,7 @@ import {
   type EnsembleFile,
   type ModelCost,
   type ModelRecord,
+  type TrainingProgress,
   type TrainingRecord,
 } from './collect.ts';
 import { mostOverPredicted, pairConfusions, pairNote, sumConfusions, topConfusions } from './discussion.ts';
@@ -736,31 +737,40 @@ export function discussionBlocks(d: ReportData): Block[] {
   return blocks;
 }
 
+/** How the status line names a shipped model whose training has not run its course (undefined when it has). */
+function unfinishedPhrase(arch: Arch, p: TrainingProgress): string | undefined {
+  if (p.state === 'partial') return `${arch} (${p.epochs} of ${p.budget} epochs)`;
+  if (p.state === 'swa-pending') return `${arch} (${p.epochs} epochs, ${p.swaEpochs} SWA epochs planned)`;
+  if (p.state === 'swa-partial') return `${arch} (${p.swaDone} of ${p.swaEpochs} SWA epochs)`;
+  return undefined;
+}
+
 export function reportBlocks(d: ReportData): Block[] {
   const ship = shipped(d);
   const missing = d.models.filter((m) => m.status !== 'shipped').map((m) => m.arch);
-  const partial = ship.filter((m) => m.training && trainingProgress(m.training).state === 'partial');
-  const swaPending = ship.flatMap((m) => {
-    const p = m.training && trainingProgress(m.training);
-    return p && p.state === 'swa-pending'
-      ? [`${m.arch} (${p.epochs} epochs, ${p.swaEpochs} SWA epochs planned)`]
-      : [];
-  });
-  const swaPartial = ship.flatMap((m) => {
-    const p = m.training && trainingProgress(m.training);
-    return p && p.state === 'swa-partial' ? [`${m.arch} (${p.swaDone} of ${p.swaEpochs} SWA epochs)`] : [];
-  });
+  // Each shipped model's training progress, computed once, as the phrase the status line lists it by.
+  const unfinished = new Map<TrainingProgress['state'], string[]>();
+  for (const m of ship) {
+    if (!m.training) continue;
+    const p = trainingProgress(m.training);
+    const phrase = unfinishedPhrase(m.arch, p);
+    if (phrase) unfinished.set(p.state, [...(unfinished.get(p.state) ?? []), phrase]);
+  }
+  const listed = (state: TrainingProgress['state'], lead: string) => {
+    const phrases = unfinished.get(state);
+    return phrases ? `${lead}: ${phrases.join(', ')}.` : '';
+  };
   const status = [
     ship.length ? `Shipped: ${ship.map((m) => m.arch).join(', ')}.` : 'No model is shipped yet.',
-    partial.length
-      ? `Partly trained: ${partial.map((m) => `${m.arch} (${m.training!.epochs} of ${trainingProgress(m.training!).budget} epochs)`).join(', ')}.`
-      : '',
-    swaPending.length
-      ? `Trained to the end of the learning-rate schedule, weight averaging (SWA) not run yet: ${swaPending.join(', ')}.`
-      : '',
-    swaPartial.length
-      ? `Trained to the end of the learning-rate schedule, weight averaging (SWA) stopped before its planned end: ${swaPartial.join(', ')}.`
-      : '',
+    listed('partial', 'Partly trained'),
+    listed(
+      'swa-pending',
+      'Trained to the end of the learning-rate schedule, weight averaging (SWA) not run yet',
+    ),
+    listed(
+      'swa-partial',
+      'Trained to the end of the learning-rate schedule, weight averaging (SWA) stopped before its planned end',
+    ),
     missing.length
       ? `Not shipped yet: ${missing.join(', ')} (\`npm run fer -- train --arch <arch>\`, then \`npm run fer -- ship --arch <arch>\`).`
       : '',
