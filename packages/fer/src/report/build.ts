@@ -707,12 +707,15 @@ export function discussionBlocks(d: ReportData): Block[] {
         'sends every uncertain face there, which inflates every "→ that class" cell at once.',
     });
   }
-  const partial = shipped(d).filter((m) => m.training && trainingProgress(m.training).state === 'partial');
+  const partial = shipped(d).flatMap((m) => {
+    const p = m.training && trainingProgress(m.training);
+    return p && p.state === 'partial' ? [unfinishedPhrase(m.arch, p)] : [];
+  });
   if (partial.length) {
     blocks.push({
       kind: 'paragraph',
       text:
-        `${partial.map((m) => `${m.arch} (${m.training!.epochs} of ${trainingProgress(m.training!).budget} epochs)`).join(', ')} ` +
+        `${partial.join(', ')} ` +
         `${partial.length > 1 ? 'are' : 'is'} only partly trained, so ${partial.length > 1 ? 'their' : 'its'} ` +
         'confusions describe an unfinished model more than the data.',
     });

@@ -195,6 +195,9 @@ describe('fer report on a fixture', () => {
     expect(md).toContain(
       'Shipped: vgg16. Partly trained: vgg16 (3 of 10 epochs). Not shipped yet: cnn, resnetv2, efficientnet',
     );
+    expect(md).toContain(
+      'vgg16 (3 of 10 epochs) is only partly trained, so its confusions describe an unfinished model',
+    );
     const row = md.split('\n').find((l) => l.startsWith('| [vgg16](vgg16/README.md) |'))!;
     expect(row).toContain(`| partial (3/10 epochs) | ${(100 * testMetrics.accuracy).toFixed(1)}% |`);
     expect(row).toContain(`| ${(params / 1e6).toFixed(2)} M |`);
