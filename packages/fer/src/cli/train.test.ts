@@ -58,9 +58,9 @@ describe('fer train --swa', () => {
 });
 
 describe('fer train --width', () => {
-  it('scales vgg16 and efficientnet only, within (0, 4], and is part of the recipe', async () => {
-    expect((await usageError('--arch', 'cnn', '--backend', 'wasm', '--width', '0.5')).message).toMatch(
-      /--width scales vgg16 and efficientnet only; cnn has a fixed width/,
+  it('scales cnn, vgg16 and efficientnet only, within (0, 4], and is part of the recipe', async () => {
+    expect((await usageError('--arch', 'resnetv2', '--backend', 'wasm', '--width', '0.5')).message).toMatch(
+      /--width scales cnn, vgg16 and efficientnet only; resnetv2 has a fixed width/,
     );
     expect((await usageError('--arch', 'vgg16', '--backend', 'wasm', '--width', '0')).message).toMatch(
       /--width must be above 0 and at most 4, got '0'/,

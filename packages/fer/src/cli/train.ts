@@ -13,7 +13,7 @@ import {
 import type { TrainBackend } from '../train/messages.ts';
 import { formatDuration } from '../train/progress.ts';
 import { parseCommandArgs } from './args.ts';
-import { bestEpochText } from '../report/build.ts';
+import { bestEpochText, listText } from '../report/build.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
@@ -32,8 +32,9 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --bn-images <n>       re-estimate batch-norm statistics on n training images before each
                         validation ("precise BN"; 0 keeps the running averages; default ${DEFAULT_CONFIG.bnImages})
   --seed <n>            (default ${DEFAULT_CONFIG.seed})
-  --width <x>           channel width multiplier of vgg16 (default ${DEFAULT_WIDTH.vgg16}: VGG16's
-                        widths / 4) or efficientnet (default ${DEFAULT_WIDTH.efficientnet}); 0.375 is 2.25x the work
+  --width <x>           channel width multiplier of cnn (default ${DEFAULT_WIDTH.cnn}: 32-64-128-256), vgg16
+                        (default ${DEFAULT_WIDTH.vgg16}: VGG16's widths / 4) or efficientnet (default
+                        ${DEFAULT_WIDTH.efficientnet}); 1.5x the default width is about 2.25x the work
   --workers <n>         data-parallel worker threads (default: cores, max 2)
   --backend <auto|webgpu|wasm|cpu>  where replicas run (default auto: WebGPU on a real GPU, else wasm)
   --limit-per-class <n> train on at most n images per class (quick runs)
@@ -151,7 +152,7 @@ export const trainCommand: Command = {
     if (width !== undefined) {
       if (DEFAULT_WIDTH[values.arch] === undefined)
         throw new CliError(
-          `--width scales ${Object.keys(DEFAULT_WIDTH).join(' and ')} only; ${values.arch} has a fixed width`,
+          `--width scales ${listText(Object.keys(DEFAULT_WIDTH))} only; ${values.arch} has a fixed width`,
         );
       if (width <= 0 || width > 4)
         throw new CliError(`--width must be above 0 and at most 4, got '${values.width}'`);

@@ -28,8 +28,8 @@ describe('architectures', () => {
     });
   }
 
-  it('width scales vgg16 and efficientnet; the default width is the shipped network', async () => {
-    for (const arch of ['vgg16', 'efficientnet'] as const) {
+  it('width scales cnn, vgg16 and efficientnet; the default width is the shipped network', async () => {
+    for (const arch of ['cnn', 'vgg16', 'efficientnet'] as const) {
       const plain = buildModel(arch, { numClasses: 4 });
       const same = buildModel(arch, { numClasses: 4, width: DEFAULT_WIDTH[arch] });
       const wide = buildModel(arch, { numClasses: 4, width: DEFAULT_WIDTH[arch]! * 1.5 });
@@ -38,6 +38,12 @@ describe('architectures', () => {
       expect(countMacs(wide)).toBeGreaterThan(1.8 * countMacs(plain));
       [plain, same, wide].forEach((m) => m.dispose());
     }
+    // The cnn's stages have 32-64-128-256 filters: 40-80-160-320 at width 1.25; its head stays 256.
+    const cnn = buildModel('cnn', { numClasses: 4, width: 1.25 });
+    const convs = cnn.layers.filter((l) => l.getClassName() === 'Conv2D');
+    expect(convs.map((l) => (l.getWeights()[0].shape as number[])[3])).toEqual([40, 40, 80, 80, 160, 160, 320]);
+    expect(cnn.getLayer('fc1').getWeights()[0].shape).toEqual([3 * 3 * 320, 256]);
+    cnn.dispose();
     // VGG16's first block has 64 filters: 24 at width 0.375.
     const vgg = buildModel('vgg16', { numClasses: 4, width: 0.375 });
     expect(vgg.getLayer('block1_conv1_conv').getWeights()[0].shape).toEqual([3, 3, 1, 24]);

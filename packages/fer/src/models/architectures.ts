@@ -16,14 +16,15 @@ export interface ArchOptions {
   numClasses: number;
   seed?: number;
   /**
-   * Channel width multiplier for the architectures that are width-scaled (vgg16: VGG16's
-   * widths × 0.25 by default; efficientnet: B0's × 0.5). Undefined keeps the default.
+   * Channel width multiplier for the architectures that are width-scaled (cnn: its own
+   * 32-64-128-256 × 1 by default; vgg16: VGG16's widths × 0.25; efficientnet: B0's × 0.5).
+   * Undefined keeps the default.
    */
   width?: number;
 }
 
 /** The architectures `width` applies to, and their default width. */
-export const DEFAULT_WIDTH: Partial<Record<Arch, number>> = { vgg16: 0.25, efficientnet: 0.5 };
+export const DEFAULT_WIDTH: Partial<Record<Arch, number>> = { cnn: 1, vgg16: 0.25, efficientnet: 0.5 };
 
 export function isArch(name: string): name is Arch {
   return (ARCHS as readonly string[]).includes(name);
@@ -110,8 +111,11 @@ function head(x: SymbolicTensor, units: number[], dropout: number, o: ArchOption
   return softmaxLayer(y, o, seeds);
 }
 
-/** Custom CNN: four conv stages (2-2-2-1 convs, 32→256 channels), BN, dropout, dense head. */
-export function buildCnn(o: ArchOptions): LayersModel {
+/**
+ * Custom CNN: four conv stages (2-2-2-1 convs, 32→256 channels × widthScale), BN, dropout,
+ * dense head (256 units at any width).
+ */
+export function buildCnn(o: ArchOptions, widthScale = DEFAULT_WIDTH.cnn!): LayersModel {
   const seeds = new SeedSequence(o.seed ?? 0);
   const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
   let x: SymbolicTensor = input;
@@ -121,12 +125,13 @@ export function buildCnn(o: ArchOptions): LayersModel {
     [128, 2, 0.2],
     [256, 1, 0.25],
   ];
-  stages.forEach(([filters, convs, drop], s) => {
+  stages.forEach(([width, convs, drop], s) => {
+    const filters = Math.round(width * widthScale);
     for (let c = 0; c < convs; c++) x = convBnRelu(x, filters, seeds, `s${s + 1}_c${c + 1}`);
     x = tfl.maxPooling2d({ poolSize: 2, name: `s${s + 1}_pool` }).apply(x) as SymbolicTensor;
     x = tfl.dropout({ rate: drop, name: `s${s + 1}_drop` }).apply(x) as SymbolicTensor;
   });
-  x = tfl.flatten({ name: 'flatten' }).apply(x) as SymbolicTensor; // 3x3x256
+  x = tfl.flatten({ name: 'flatten' }).apply(x) as SymbolicTensor; // 3x3x(256 × widthScale)
   return functionalModel({ inputs: input, outputs: head(x, [256], 0.5, o, seeds), name: 'cnn' });
 }
 
@@ -283,7 +288,7 @@ export function buildEfficientNet(o: ArchOptions, width = DEFAULT_WIDTH.efficien
 export function buildModel(arch: Arch, o: ArchOptions): LayersModel {
   switch (arch) {
     case 'cnn':
-      return buildCnn(o);
+      return buildCnn(o, o.width);
     case 'vgg16':
       return buildVgg16(o, o.width);
     case 'resnetv2':

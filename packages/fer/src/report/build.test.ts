@@ -27,6 +27,11 @@ const recipe = { ...DEFAULT_CONFIG, arch: 'resnetv2' as const, epochs: 20, worke
 
 describe('archTitle and archDescription', () => {
   it("name the shipped network's width: the architecture's default, or the recipe's --width", () => {
+    expect(archTitle('cnn')).toBe('Custom CNN');
+    expect(archTitle('cnn', 1.25)).toBe('Custom CNN at 1.25 width');
+    expect(archDescription('cnn')).toContain('at 32, 64, 128 and 256 channels, each');
+    expect(archDescription('cnn', 1.25)).toContain('at 40, 80, 160 and 320 channels (32-64-128-256 × 1.25)');
+    expect(archDescription('cnn', 1.25)).toContain('The 3×3×320 result');
     expect(archTitle('vgg16')).toBe('VGG16-BN at ¼ width');
     expect(archTitle('vgg16', 0.375)).toBe('VGG16-BN at ⅜ width');
     expect(archDescription('vgg16')).toContain('(64-128-256-512-512) scaled by ¼ (16-32-64-128-128)');

@@ -85,7 +85,7 @@ export function archTitle(arch: Arch, width?: number): string {
   const w = widthOf(arch, width);
   switch (arch) {
     case 'cnn':
-      return 'Custom CNN';
+      return w === 1 ? 'Custom CNN' : `Custom CNN at ${widthText(w!)} width`;
     case 'vgg16':
       return `VGG16-BN at ${widthText(w!)} width`;
     case 'resnetv2':
@@ -101,9 +101,15 @@ export function archDescription(arch: Arch, width?: number): string {
   switch (arch) {
     case 'cnn':
       return (
-        'Four convolution stages of 2, 2, 2 and 1 3×3 convolutions at 32, 64, 128 and 256 channels, each ' +
+        `Four convolution stages of 2, 2, 2 and 1 3×3 convolutions at ${[32, 64, 128, 256]
+          .map((c) => Math.round(c * w))
+          .join(', ')
+          .replace(
+            /, (\d+)$/,
+            ' and $1',
+          )} channels${w === 1 ? '' : ` (32-64-128-256 × ${widthText(w)})`}, each ` +
         'convolution followed by batch normalisation and ReLU, each stage closed by 2×2 max pooling and dropout ' +
-        '(0.10, 0.15, 0.20, 0.25). The 3×3×256 result is flattened into a 256-unit dense layer (BN, ReLU, ' +
+        `(0.10, 0.15, 0.20, 0.25). The 3×3×${Math.round(256 * w)} result is flattened into a 256-unit dense layer (BN, ReLU, ` +
         'dropout 0.5) and a softmax over the classes.'
       );
     case 'vgg16':
@@ -992,7 +998,7 @@ export function swaBlocks(t: TrainingRecord): Block[] {
 }
 
 /** "a", "a and b", "a, b and c" (or "then" for steps in order). */
-function listText(items: string[], last: 'and' | 'then' = 'and'): string {
+export function listText(items: string[], last: 'and' | 'then' = 'and'): string {
   if (items.length < 2) return items.join('');
   return `${items.slice(0, -1).join(', ')}${last === 'then' ? ', then' : ' and'} ${items[items.length - 1]}`;
 }
