@@ -99,19 +99,16 @@ export function archTitle(arch: Arch, width?: number): string {
 export function archDescription(arch: Arch, width?: number): string {
   const w = widthOf(arch, width)!;
   switch (arch) {
-    case 'cnn':
+    case 'cnn': {
+      const channels = listText([32, 64, 128, 256].map((c) => String(Math.round(c * w))));
+      const scaled = w === 1 ? '' : ` (32-64-128-256 × ${widthText(w)})`;
       return (
-        `Four convolution stages of 2, 2, 2 and 1 3×3 convolutions at ${[32, 64, 128, 256]
-          .map((c) => Math.round(c * w))
-          .join(', ')
-          .replace(
-            /, (\d+)$/,
-            ' and $1',
-          )} channels${w === 1 ? '' : ` (32-64-128-256 × ${widthText(w)})`}, each ` +
+        `Four convolution stages of 2, 2, 2 and 1 3×3 convolutions at ${channels} channels${scaled}, each ` +
         'convolution followed by batch normalisation and ReLU, each stage closed by 2×2 max pooling and dropout ' +
         `(0.10, 0.15, 0.20, 0.25). The 3×3×${Math.round(256 * w)} result is flattened into a 256-unit dense layer (BN, ReLU, ` +
         'dropout 0.5) and a softmax over the classes.'
       );
+    }
     case 'vgg16':
       return (
         "VGG16's layout: 13 3×3 convolutions in five blocks (2-2-3-3-3), each block closed by a 2×2 max pool, " +
