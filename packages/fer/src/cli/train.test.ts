@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CliError } from './errors.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { portablePath, trainCommand } from './train.ts';
+import { portablePath, resumeDefaults, trainCommand } from './train.ts';
 
 async function usageError(...argv: string[]): Promise<CliError> {
   const err = await trainCommand.run(argv).catch((e: unknown) => e);
@@ -26,6 +27,29 @@ describe('fer train --resume', () => {
     );
     expect(err.message).toMatch(/--lr, --no-augment cannot be given with it/);
     expect(err.message).not.toMatch(/--epochs/);
+  });
+});
+
+describe('fer train --resume defaults', () => {
+  it("keeps the run's own epochs, patience and precise-BN images where the command names none", () => {
+    const out = mkdtempSync(join(tmpdir(), 'fer-resume-'));
+    try {
+      expect(resumeDefaults(out)).toEqual({});
+      mkdirSync(join(out, 'checkpoint'));
+      const config = { arch: 'cnn', epochs: 36, patience: 20, bnImages: 0, swaEpochs: 12 };
+      writeFileSync(join(out, 'checkpoint', 'state.json'), JSON.stringify({ version: 1, config, epoch: 25 }));
+      // Not the defaults (epochs 30, patience 8, 2,048 BN images): a resumed --patience 20 run
+      // used to fall back to 8 and could stop early.
+      expect(resumeDefaults(out)).toEqual({ epochs: 36, patience: 20, bnImages: 0 });
+      const { bnImages: _, ...older } = config;
+      writeFileSync(
+        join(out, 'checkpoint', 'state.json'),
+        JSON.stringify({ version: 1, config: older, epoch: 25 }),
+      );
+      expect(resumeDefaults(out)).toEqual({ epochs: 36, patience: 20, bnImages: undefined });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 

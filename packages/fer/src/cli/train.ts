@@ -47,8 +47,8 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --init <model.json>   start from these weights (transfer learning)
   --freeze <n>          keep the first n layers frozen (with --init)
   --resume              continue the run in --out from its last checkpoint, with its own
-                        recipe: only --epochs (default: the run's own), --swa, --swa-lr,
-                        --patience, --bn-images, --data, --backend and --workers may be
+                        recipe: only --epochs, --patience, --bn-images (each default: the
+                        run's own), --swa, --swa-lr, --data, --backend and --workers may be
                         given; the recipe options are refused
 
 Training uses the train split minus every image also in validation or test and
@@ -64,11 +64,16 @@ export function portablePath(p: string): string {
   return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? resolve(p) : rel;
 }
 
-/** The epoch budget of the run checkpointed in `out`, if there is one. */
-function checkpointEpochs(out: string): number | undefined {
+/**
+ * What a resumed run keeps where the command line is silent: the epoch budget, patience and
+ * precise-BN images of the run checkpointed in `out` (none where nothing is there: train()
+ * then says so). A checkpoint from before precise BN existed names no image count.
+ */
+export function resumeDefaults(out: string): Partial<Pick<TrainConfig, 'epochs' | 'patience' | 'bnImages'>> {
   const path = join(out, 'checkpoint', 'state.json');
-  if (!existsSync(path)) return undefined; // train() says that nothing is there to resume
-  return (JSON.parse(readFileSync(path, 'utf8')) as TrainState).config.epochs;
+  if (!existsSync(path)) return {};
+  const { epochs, patience, bnImages } = (JSON.parse(readFileSync(path, 'utf8')) as TrainState).config;
+  return { epochs, patience, bnImages };
 }
 
 /** Options that define a run's recipe: fixed once it starts, so refused with --resume. */
@@ -158,22 +163,20 @@ export const trainCommand: Command = {
         throw new CliError(`--width must be above 0 and at most 4, got '${values.width}'`);
     }
     const out = resolve(values.out ?? `runs/${values.arch}`);
+    const kept = values.resume ? resumeDefaults(out) : {};
     const config: TrainConfig = {
       ...DEFAULT_CONFIG,
       arch: values.arch,
       dataDir: resolve(values.data ?? '../shared/data/fer4'),
       out,
-      epochs:
-        num(values.epochs, 'epochs', true) ??
-        (values.resume ? checkpointEpochs(out) : undefined) ??
-        DEFAULT_CONFIG.epochs,
+      epochs: num(values.epochs, 'epochs', true) ?? kept.epochs ?? DEFAULT_CONFIG.epochs,
       batch: num(values.batch, 'batch', true) ?? DEFAULT_CONFIG.batch,
       lr: num(values.lr, 'lr') ?? DEFAULT_CONFIG.lr,
       weightDecay: num(values['weight-decay'], 'weight-decay') ?? DEFAULT_CONFIG.weightDecay,
       labelSmoothing: num(values['label-smoothing'], 'label-smoothing') ?? DEFAULT_CONFIG.labelSmoothing,
       classWeights,
       augment: !values['no-augment'],
-      patience: num(values.patience, 'patience', true) ?? DEFAULT_CONFIG.patience,
+      patience: num(values.patience, 'patience', true) ?? kept.patience ?? DEFAULT_CONFIG.patience,
       seed: num(values.seed, 'seed', true) ?? DEFAULT_CONFIG.seed,
       workers: num(values.workers, 'workers', true) ?? defaultWorkers,
       backend,
@@ -182,7 +185,7 @@ export const trainCommand: Command = {
       init: values.init ? portablePath(values.init) : undefined,
       freeze: num(values.freeze, 'freeze', true) ?? 0,
       ...(width !== undefined ? { width } : {}),
-      bnImages: num(values['bn-images'], 'bn-images', true) ?? DEFAULT_CONFIG.bnImages,
+      bnImages: num(values['bn-images'], 'bn-images', true) ?? kept.bnImages ?? DEFAULT_CONFIG.bnImages,
       swaEpochs: num(values.swa, 'swa', true),
       swaLr: num(values['swa-lr'], 'swa-lr'),
     };
