@@ -13,6 +13,7 @@ import {
   scheduleRestarts,
   stageProgressNote,
   statusCell,
+  unfinishedPhrase,
   swaBlocks,
   type ModelEntry,
   trainCommandLine,
@@ -179,6 +180,19 @@ describe('a run that ends in weight averaging (SWA)', () => {
     });
     expect(statusCell(shippedWith(t))).toBe('trained');
     expect(statusCell(shippedWith(cut(8, 8)))).toBe('trained (SWA 2/3 epochs)');
+    // Stopped in its SWA phase with the schedule's own epoch still the best: the average did not pay.
+    expect(statusCell(shippedWith(cut(8, 6)))).toBe('trained (SWA 2/3 epochs, not better)');
+    expect(stageProgressNote(cut(8, 6))).toBe(
+      "8 epochs (the learning-rate schedule's full course, then 2 of the 3 SWA epochs planned after it, " +
+        'whose averages scored lower), best epoch 6',
+    );
+    expect(unfinishedPhrase('resnetv2', trainingProgress(cut(8, 6)), cut(8, 6))).toBe(
+      'resnetv2 (2 of 3 SWA epochs, none better than epoch 6)',
+    );
+    expect(unfinishedPhrase('resnetv2', trainingProgress(cut(8, 8)), cut(8, 8))).toBe(
+      'resnetv2 (2 of 3 SWA epochs)',
+    );
+    expect(unfinishedPhrase('resnetv2', trainingProgress(t), t)).toBeUndefined();
     expect(statusCell(shippedWith(cut(6, 5)))).toBe('trained (SWA not run)');
     expect(statusCell(shippedWith(cut(5, 5)))).toBe('partial (5/9 epochs)');
     expect(stageProgressNote(cut(8, 8))).toBe(

@@ -202,6 +202,11 @@ export function bestEpochText(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>):
     : `epoch ${t.bestEpoch}`;
 }
 
+/** Whether the best epoch is one of the SWA epochs (an average), not an epoch of the schedule before them. */
+export function swaPaid(t: TrainingRecord): boolean {
+  return t.bestEpoch > t.recipe.epochs;
+}
+
 export function stageProgressNote(t: TrainingRecord): string {
   const p = trainingProgress(t);
   const best = `best ${bestEpochText(t)}`;
@@ -211,7 +216,10 @@ export function stageProgressNote(t: TrainingRecord): string {
   if (p.state === 'swa-pending')
     return `${p.epochs} epochs (the learning-rate schedule's full course; the ${p.swaEpochs} SWA epochs planned after it have not run), ${best}`;
   if (p.state === 'swa-partial')
-    return `${p.epochs} epochs (the learning-rate schedule's full course, then ${p.swaDone} of the ${p.swaEpochs} SWA epochs planned after it), ${best}`;
+    return (
+      `${p.epochs} epochs (the learning-rate schedule's full course, then ${p.swaDone} of the ${p.swaEpochs} SWA epochs planned after it` +
+      `${swaPaid(t) ? '' : ', whose averages scored lower'}), ${best}`
+    );
   return `**partial: ${p.epochs} of ${p.budget} epochs trained**, ${best}`;
 }
 
@@ -227,7 +235,8 @@ export function statusCell(m: ModelEntry): string {
   const p = trainingProgress(m.training);
   if (p.state === 'partial') return `partial (${p.epochs}/${p.budget} epochs)`;
   if (p.state === 'swa-pending') return 'trained (SWA not run)';
-  if (p.state === 'swa-partial') return `trained (SWA ${p.swaDone}/${p.swaEpochs} epochs)`;
+  if (p.state === 'swa-partial')
+    return `trained (SWA ${p.swaDone}/${p.swaEpochs} epochs${swaPaid(m.training) ? '' : ', not better'})`;
   return 'trained';
 }
 
@@ -711,8 +720,9 @@ export function discussionBlocks(d: ReportData): Block[] {
     });
   }
   const partial = shipped(d).flatMap((m) => {
-    const p = m.training && trainingProgress(m.training);
-    return p && p.state === 'partial' ? [unfinishedPhrase(m.arch, p)] : [];
+    if (!m.training) return [];
+    const p = trainingProgress(m.training);
+    return p.state === 'partial' ? [unfinishedPhrase(m.arch, p, m.training)] : [];
   });
   if (partial.length) {
     blocks.push({
@@ -744,10 +754,11 @@ export function discussionBlocks(d: ReportData): Block[] {
 }
 
 /** How the status line names a shipped model whose training has not run its course (undefined when it has). */
-function unfinishedPhrase(arch: Arch, p: TrainingProgress): string | undefined {
+export function unfinishedPhrase(arch: Arch, p: TrainingProgress, t: TrainingRecord): string | undefined {
   if (p.state === 'partial') return `${arch} (${p.epochs} of ${p.budget} epochs)`;
   if (p.state === 'swa-pending') return `${arch} (${p.epochs} epochs, ${p.swaEpochs} SWA epochs planned)`;
-  if (p.state === 'swa-partial') return `${arch} (${p.swaDone} of ${p.swaEpochs} SWA epochs)`;
+  if (p.state === 'swa-partial')
+    return `${arch} (${p.swaDone} of ${p.swaEpochs} SWA epochs${swaPaid(t) ? '' : `, none better than epoch ${t.bestEpoch}`})`;
   return undefined;
 }
 
@@ -759,7 +770,7 @@ export function reportBlocks(d: ReportData): Block[] {
   for (const m of ship) {
     if (!m.training) continue;
     const p = trainingProgress(m.training);
-    const phrase = unfinishedPhrase(m.arch, p);
+    const phrase = unfinishedPhrase(m.arch, p, m.training);
     if (phrase) unfinished.set(p.state, [...(unfinished.get(p.state) ?? []), phrase]);
   }
   const listed = (state: TrainingProgress['state'], lead: string) => {
