@@ -194,17 +194,17 @@ function stagesNote(w: WholeTraining): string {
     .join(', ');
 }
 
+/** How many epochs the best weights average when they come from an SWA epoch; undefined for one epoch's own weights. */
+function bestSwaEpochs(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>): number | undefined {
+  return t.history.find((h) => h.epoch === t.bestEpoch)?.swa;
+}
+
 /** "epoch 62 (the SWA average of epochs 53–62)" for weights from an SWA epoch, else "epoch 24". */
 export function bestEpochText(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>): string {
-  const swa = t.history.find((h) => h.epoch === t.bestEpoch)?.swa;
+  const swa = bestSwaEpochs(t);
   return swa
     ? `epoch ${t.bestEpoch} (the SWA average of epochs ${t.bestEpoch - swa + 1}–${t.bestEpoch})`
     : `epoch ${t.bestEpoch}`;
-}
-
-/** Whether the best epoch is one of the SWA epochs (an average), not an epoch of the schedule before them. */
-export function swaPaid(t: TrainingRecord): boolean {
-  return t.bestEpoch > t.recipe.epochs;
 }
 
 export function stageProgressNote(t: TrainingRecord): string {
@@ -218,7 +218,7 @@ export function stageProgressNote(t: TrainingRecord): string {
   if (p.state === 'swa-partial')
     return (
       `${p.epochs} epochs (the learning-rate schedule's full course, then ${p.swaDone} of the ${p.swaEpochs} SWA epochs planned after it` +
-      `${swaPaid(t) ? '' : ', whose averages scored lower'}), ${best}`
+      `${bestSwaEpochs(t) ? '' : ', whose averages scored lower'}), ${best}`
     );
   return `**partial: ${p.epochs} of ${p.budget} epochs trained**, ${best}`;
 }
@@ -236,7 +236,7 @@ export function statusCell(m: ModelEntry): string {
   if (p.state === 'partial') return `partial (${p.epochs}/${p.budget} epochs)`;
   if (p.state === 'swa-pending') return 'trained (SWA not run)';
   if (p.state === 'swa-partial')
-    return `trained (SWA ${p.swaDone}/${p.swaEpochs} epochs${swaPaid(m.training) ? '' : ', not better'})`;
+    return `trained (SWA ${p.swaDone}/${p.swaEpochs} epochs${bestSwaEpochs(m.training) ? '' : ', not better'})`;
   return 'trained';
 }
 
@@ -758,7 +758,7 @@ export function unfinishedPhrase(arch: Arch, p: TrainingProgress, t: TrainingRec
   if (p.state === 'partial') return `${arch} (${p.epochs} of ${p.budget} epochs)`;
   if (p.state === 'swa-pending') return `${arch} (${p.epochs} epochs, ${p.swaEpochs} SWA epochs planned)`;
   if (p.state === 'swa-partial')
-    return `${arch} (${p.swaDone} of ${p.swaEpochs} SWA epochs${swaPaid(t) ? '' : `, none better than epoch ${t.bestEpoch}`})`;
+    return `${arch} (${p.swaDone} of ${p.swaEpochs} SWA epochs${bestSwaEpochs(t) ? '' : `, none better than epoch ${t.bestEpoch}`})`;
   return undefined;
 }
 
