@@ -1,15 +1,16 @@
-// fer ship: put a run's best model into models/<arch>/ with its metrics.
+// fer ship: put a run's best model (or its SWA average) into models/<arch>/ with its metrics.
 import { resolve } from 'node:path';
 import { ARCHS, isArch } from '../models/architectures.ts';
-import { shipModel, FLOAT16_TOLERANCE_POINTS } from '../models/ship.ts';
+import { shipModel, FLOAT16_TOLERANCE_POINTS, SHIP_SOURCES, type ShipSource } from '../models/ship.ts';
 import { parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
-const HELP = `usage: fer ship --arch <${ARCHS.join('|')}> [--run runs/<arch>] [--data <dir>] [--models-dir models]
+const HELP = `usage: fer ship --arch <${ARCHS.join('|')}> [--run runs/<arch>] [--from best|swa] [--data <dir>] [--models-dir models]
 
-Copies <run>/best into models/<arch>/ (model.json, weights.bin) with metrics.json (test and
-validation, deduplicated against train) and training.json (recipe and per-epoch history).
+Copies <run>/best (the run's best epoch on validation) or, with --from swa, <run>/swa (its latest
+SWA average) into models/<arch>/ (model.json, weights.bin) with metrics.json (test and validation,
+deduplicated against train) and training.json (recipe, per-epoch history, the shipped epoch).
 The weights are stored as float16 when that loses at most ${FLOAT16_TOLERANCE_POINTS} accuracy points.`;
 
 export const shipCommand: Command = {
@@ -19,6 +20,7 @@ export const shipCommand: Command = {
       {
         arch: { type: 'string' },
         run: { type: 'string' },
+        from: { type: 'string' },
         data: { type: 'string' },
         'models-dir': { type: 'string' },
       },
@@ -27,9 +29,13 @@ export const shipCommand: Command = {
     if (!values) return 0;
     if (!values.arch || !isArch(values.arch))
       throw new CliError(`--arch must be one of ${ARCHS.join(', ')}\n\n${HELP}`);
+    const from = values.from ?? 'best';
+    if (!(SHIP_SOURCES as readonly string[]).includes(from))
+      throw new CliError(`--from must be one of ${SHIP_SOURCES.join(', ')}\n\n${HELP}`);
     const m = await shipModel({
       arch: values.arch,
       runDir: resolve(values.run ?? `runs/${values.arch}`),
+      from: from as ShipSource,
       dataDir: resolve(values.data ?? '../shared/data/fer4'),
       modelsDir: values['models-dir'] ? resolve(values['models-dir']) : undefined,
     });

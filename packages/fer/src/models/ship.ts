@@ -1,6 +1,6 @@
-// Shipping a trained model: copy a run's best epoch into models/<arch>/, as float16 when
-// that costs at most 0.3 accuracy points on validation and test, with its metrics and
-// training record beside it.
+// Shipping a trained model: copy a run's best epoch (or its SWA average) into models/<arch>/,
+// as float16 when that costs at most 0.3 accuracy points on validation and test, with its
+// metrics and training record beside it.
 import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,14 +33,26 @@ export interface ShipOptions {
   runDir: string;
   dataDir: string;
   modelsDir?: string;
+  /**
+   * Which of the run's models ships: best/ (its best epoch on validation, the default) or swa/
+   * (its latest SWA average), for an average that the ensemble uses better than the best epoch.
+   */
+  from?: ShipSource;
 }
 
-/** training.json: a run's recipe (without its paths), epochs, time, curves and --init origin. */
-export function trainingRecordOf(state: TrainState): RunRecord {
+export const SHIP_SOURCES = ['best', 'swa'] as const;
+export type ShipSource = (typeof SHIP_SOURCES)[number];
+
+/**
+ * training.json: a run's recipe (without its paths), epochs, time, curves and --init origin.
+ * Its bestEpoch is the epoch of the shipped weights: the run's best, or `weightsEpoch` where
+ * another of its models ships (its SWA average).
+ */
+export function trainingRecordOf(state: TrainState, weightsEpoch = state.bestEpoch): RunRecord {
   return {
     recipe: recipeOf(state.config),
     epochs: state.epoch,
-    bestEpoch: state.bestEpoch,
+    bestEpoch: weightsEpoch,
     trainSeconds: state.trainSeconds,
     history: state.history,
     ...(state.initFrom ? { initFrom: state.initFrom } : {}),
@@ -58,20 +70,30 @@ async function evalBoth(
 
 export async function shipModel(o: ShipOptions): Promise<ShippedMetrics> {
   const modelsDir = o.modelsDir ?? DEFAULT_MODELS_DIR;
-  const bestDir = join(o.runDir, 'best');
+  const from = o.from ?? 'best';
+  const sourceDir = join(o.runDir, from);
   const statePath = join(o.runDir, 'checkpoint', 'state.json');
-  if (!existsSync(join(bestDir, MODEL_FILE)))
-    throw new Error(`no trained model in ${bestDir}: run fer train --arch ${o.arch} first`);
-  await useCpuBackend();
-  const metadata = (await readModelArtifacts(bestDir)).metadata ?? {};
-  if (metadata.arch !== undefined && metadata.arch !== o.arch) {
-    throw new Error(`${bestDir} holds a ${String(metadata.arch)} model, not ${o.arch}`);
+  if (!existsSync(join(sourceDir, MODEL_FILE))) {
+    throw new Error(
+      from === 'swa'
+        ? `no SWA average in ${sourceDir}: train the run with --swa <epochs> first`
+        : `no trained model in ${sourceDir}: run fer train --arch ${o.arch} first`,
+    );
   }
-  const f32 = await evalBoth(o.dataDir, bestDir);
+  await useCpuBackend();
+  const metadata = (await readModelArtifacts(sourceDir)).metadata ?? {};
+  if (metadata.arch !== undefined && metadata.arch !== o.arch) {
+    throw new Error(`${sourceDir} holds a ${String(metadata.arch)} model, not ${o.arch}`);
+  }
+  const state = existsSync(statePath)
+    ? (JSON.parse(await readFile(statePath, 'utf8')) as TrainState)
+    : undefined;
+  const weightsEpoch = from === 'swa' ? swaEpochOf(metadata, sourceDir, state) : undefined;
+  const f32 = await evalBoth(o.dataDir, sourceDir);
   const tmp = await mkdtemp(join(tmpdir(), `fer-ship-${o.arch}-`));
   try {
     const half = join(tmp, 'f16');
-    const model = await loadModel(bestDir);
+    const model = await loadModel(sourceDir);
     await saveModel(model, half, { float16: true, metadata: { ...metadata, arch: o.arch } });
     model.dispose();
     const f16 = await evalBoth(o.dataDir, half);
@@ -80,7 +102,7 @@ export async function shipModel(o: ShipOptions): Promise<ShippedMetrics> {
       100;
     const float16 = loss <= FLOAT16_TOLERANCE_POINTS;
     const chosen = float16 ? f16 : f32;
-    const source = float16 ? half : bestDir;
+    const source = float16 ? half : sourceDir;
     const target = join(modelsDir, o.arch);
     await mkdir(target, { recursive: true });
     for (const f of [MODEL_FILE, WEIGHTS_FILE]) await copyFile(join(source, f), join(target, f));
@@ -93,12 +115,31 @@ export async function shipModel(o: ShipOptions): Promise<ShippedMetrics> {
       shippedAt: new Date().toISOString(),
     };
     await writeFile(join(target, METRICS_FILE), `${JSON.stringify(metrics, null, 1)}\n`);
-    if (existsSync(statePath)) {
-      const state = JSON.parse(await readFile(statePath, 'utf8')) as TrainState;
-      await writeFile(join(target, TRAINING_FILE), `${JSON.stringify(trainingRecordOf(state), null, 1)}\n`);
+    if (state) {
+      const record = trainingRecordOf(state, weightsEpoch ?? state.bestEpoch);
+      await writeFile(join(target, TRAINING_FILE), `${JSON.stringify(record, null, 1)}\n`);
     }
     return metrics;
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The epoch an SWA average was saved after, from its model.json metadata; where the run's
+ * checkpoint is given, that epoch must be one of its SWA epochs (else the average and the record
+ * beside it disagree, as after a run stopped between writing the two).
+ */
+export function swaEpochOf(metadata: Record<string, unknown>, dir: string, state?: TrainState): number {
+  const epoch = metadata.epoch;
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 1 || !metadata.swa) {
+    throw new Error(`${dir}/${MODEL_FILE} does not say which epoch's SWA average it holds`);
+  }
+  if (state && !state.history.some((h) => h.epoch === epoch && h.swa)) {
+    throw new Error(
+      `${dir} holds the SWA average after epoch ${epoch}, which the run's checkpoint does not record ` +
+        `as an SWA epoch (it has ${state.epoch} epochs): resume the run for one more epoch, then ship`,
+    );
+  }
+  return epoch;
 }
