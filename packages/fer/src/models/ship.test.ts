@@ -39,8 +39,9 @@ describe('training.json', () => {
   });
 
   it('records the epoch of the shipped weights when an SWA average ships instead of the best epoch', () => {
-    expect(trainingRecordOf(state, 2).bestEpoch).toBe(2);
+    expect(trainingRecordOf(state, 2)).toMatchObject({ bestEpoch: 2, shippedFrom: 'swa' });
     expect(trainingRecordOf(state).bestEpoch).toBe(1);
+    expect(trainingRecordOf(state)).not.toHaveProperty('shippedFrom');
   });
 });
 

@@ -45,14 +45,15 @@ export type ShipSource = (typeof SHIP_SOURCES)[number];
 
 /**
  * training.json: a run's recipe (without its paths), epochs, time, curves and --init origin.
- * Its bestEpoch is the epoch of the shipped weights: the run's best, or `weightsEpoch` where
- * another of its models ships (its SWA average).
+ * Its bestEpoch is the epoch of the shipped weights: the run's best, or `swaEpoch` where the
+ * run's latest SWA average ships instead (marked shippedFrom 'swa').
  */
-export function trainingRecordOf(state: TrainState, weightsEpoch = state.bestEpoch): RunRecord {
+export function trainingRecordOf(state: TrainState, swaEpoch?: number): RunRecord {
   return {
     recipe: recipeOf(state.config),
     epochs: state.epoch,
-    bestEpoch: weightsEpoch,
+    bestEpoch: swaEpoch ?? state.bestEpoch,
+    ...(swaEpoch !== undefined ? { shippedFrom: 'swa' as const } : {}),
     trainSeconds: state.trainSeconds,
     history: state.history,
     ...(state.initFrom ? { initFrom: state.initFrom } : {}),
@@ -116,7 +117,7 @@ export async function shipModel(o: ShipOptions): Promise<ShippedMetrics> {
     };
     await writeFile(join(target, METRICS_FILE), `${JSON.stringify(metrics, null, 1)}\n`);
     if (state) {
-      const record = trainingRecordOf(state, weightsEpoch ?? state.bestEpoch);
+      const record = trainingRecordOf(state, weightsEpoch);
       await writeFile(join(target, TRAINING_FILE), `${JSON.stringify(record, null, 1)}\n`);
     }
     return metrics;

@@ -8,8 +8,10 @@ import {
   bestEpochText,
   curvesFigure,
   ensembleCost,
+  recipeRows,
   reproduceTrainLines,
   restartBlocks,
+  shipCommandLine,
   scheduleRestarts,
   stageProgressNote,
   statusCell,
@@ -201,6 +203,30 @@ describe('a run that ends in weight averaging (SWA)', () => {
     );
     expect(bestEpochText(t)).toBe('epoch 8 (the SWA average of epochs 7–8)');
     expect(bestEpochText({ ...t, bestEpoch: 6 })).toBe('epoch 6');
+  });
+
+  it('names an SWA average shipped with fer ship --from swa as the shipped epoch, not the best', () => {
+    // Stopped after the first SWA epoch, whose average (0.71) is below epoch 6's 0.72, and shipped anyway.
+    const fromSwa: TrainingRecord = {
+      ...t,
+      epochs: 7,
+      bestEpoch: 7,
+      history: t.history.slice(0, 7),
+      shippedFrom: 'swa',
+    };
+    expect(stageProgressNote(fromSwa)).toBe(
+      "7 epochs (the learning-rate schedule's full course, then 1 of the 3 SWA epochs planned after it), " +
+        'shipped epoch 7 (the SWA average of epochs 7–7) (`fer ship --from swa`)',
+    );
+    const stopping = (r: TrainingRecord) => recipeRows(r).find(([k]) => k === 'Early stopping')?.[1];
+    expect(stopping(fromSwa)).toContain(
+      'shipped: the latest SWA average (`fer ship --from swa`), not the best epoch',
+    );
+    expect(stopping(t)).toContain('the best epoch is the one shipped (in the SWA epochs: the best average');
+    expect(shipCommandLine('resnetv2', 'runs/resnetv2-s2', fromSwa)).toBe(
+      'npm run fer -- ship --arch resnetv2 --run runs/resnetv2-s2 --from swa',
+    );
+    expect(shipCommandLine('resnetv2', 'runs/resnetv2', t)).toBe('npm run fer -- ship --arch resnetv2');
   });
 
   it('reproduces with --swa (and --swa-lr only where it is not the default) and compares the average', () => {

@@ -209,7 +209,10 @@ export function bestEpochText(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>):
 
 export function stageProgressNote(t: TrainingRecord): string {
   const p = trainingProgress(t);
-  const best = `best ${bestEpochText(t)}`;
+  const best =
+    t.shippedFrom === 'swa'
+      ? `shipped ${bestEpochText(t)} (\`fer ship --from swa\`)`
+      : `best ${bestEpochText(t)}`;
   if (p.state === 'complete') return `${p.epochs} epochs (full budget), ${best}`;
   if (p.state === 'stopped-early')
     return `stopped early after ${p.epochs} of ${p.budget} epochs (no better validation macro-F1 for ${p.patience}), ${best}`;
@@ -920,7 +923,16 @@ export function trainCommandLine(arch: Arch, recipe: TrainingRecord['recipe']): 
   return `npm run fer -- train ${flags.join(' ')}`;
 }
 
-function recipeRows(t: TrainingRecord): string[][] {
+/** The `fer ship` line that ships a model as it is: from its run folder, and from swa/ where that shipped. */
+export function shipCommandLine(arch: Arch, runDir: string, t?: Pick<TrainingRecord, 'shippedFrom'>): string {
+  return (
+    `npm run fer -- ship --arch ${arch}` +
+    (runDir !== `runs/${arch}` ? ` --run ${runDir}` : '') +
+    (t?.shippedFrom === 'swa' ? ' --from swa' : '')
+  );
+}
+
+export function recipeRows(t: TrainingRecord): string[][] {
   const r = t.recipe;
   const rows = [
     [
@@ -942,8 +954,11 @@ function recipeRows(t: TrainingRecord): string[][] {
     ['Augmentation', r.augment ? augmentationText() : 'none'],
     [
       'Early stopping',
-      `on validation macro-F1, patience ${r.patience} epochs; the best epoch is the one shipped` +
-        (r.swaEpochs ? ' (in the SWA epochs: the best average, and no early stop)' : ''),
+      `on validation macro-F1, patience ${r.patience} epochs; ` +
+        (t.shippedFrom === 'swa'
+          ? 'shipped: the latest SWA average (`fer ship --from swa`), not the best epoch (no early stop in the SWA epochs)'
+          : 'the best epoch is the one shipped' +
+            (r.swaEpochs ? ' (in the SWA epochs: the best average, and no early stop)' : '')),
     ],
     [
       'Batch-norm statistics',
@@ -1210,7 +1225,7 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
       kind: 'code',
       text: [
         ...reproduce.lines,
-        `npm run fer -- ship --arch ${arch}${reproduce.lastOut !== `runs/${arch}` ? ` --run ${reproduce.lastOut}` : ''}`,
+        shipCommandLine(arch, reproduce.lastOut, t),
         `npm run fer -- eval --split test --model ${arch}`,
         'npm run fer -- report',
       ].join('\n'),
@@ -1218,8 +1233,9 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
     {
       kind: 'paragraph',
       text:
-        '`fer train` writes `runs/<arch>` (resume an interrupted run with `--resume`); `fer ship` copies its best epoch ' +
-        'here with `metrics.json` and `training.json`. The seed fixes initialisation, data order and augmentation.',
+        '`fer train` writes `runs/<arch>` (resume an interrupted run with `--resume`); `fer ship` copies its ' +
+        (t?.shippedFrom === 'swa' ? 'latest SWA average (`--from swa`)' : 'best epoch') +
+        ' here with `metrics.json` and `training.json`. The seed fixes initialisation, data order and augmentation.',
     },
   );
   return blocks;

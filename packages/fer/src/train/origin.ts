@@ -33,6 +33,12 @@ export interface RunRecord {
   history: EpochLog[];
   /** The training behind the run's --init weights, when it started from one of our models. */
   initFrom?: InitOrigin;
+  /**
+   * 'swa' where the shipped weights are the run's latest SWA average rather than its best epoch
+   * (`fer ship --from swa`); bestEpoch is then the average's epoch. Only in a shipped
+   * training.json.
+   */
+  shippedFrom?: 'swa';
 }
 
 /** One link of a chain of runs: what every stage has, whether a run or an --init origin. */
