@@ -203,6 +203,7 @@ describe('a run that ends in weight averaging (SWA)', () => {
     );
     expect(bestEpochText(t)).toBe('epoch 8 (the SWA average of epochs 7–8)');
     expect(bestEpochText({ ...t, bestEpoch: 6 })).toBe('epoch 6');
+    expect(bestEpochText({ ...t, bestEpoch: 7 })).toBe('epoch 7 (the first SWA epoch)');
   });
 
   it('names an SWA average shipped with fer ship --from swa as the shipped epoch, not the best', () => {
@@ -216,7 +217,7 @@ describe('a run that ends in weight averaging (SWA)', () => {
     };
     expect(stageProgressNote(fromSwa)).toBe(
       "7 epochs (the learning-rate schedule's full course, then 1 of the 3 SWA epochs planned after it), " +
-        'shipped epoch 7 (the SWA average of epochs 7–7) (`fer ship --from swa`)',
+        'shipped epoch 7 (the first SWA epoch) (`fer ship --from swa`)',
     );
     const stopping = (r: TrainingRecord) => recipeRows(r).find(([k]) => k === 'Early stopping')?.[1];
     expect(stopping(fromSwa)).toContain(

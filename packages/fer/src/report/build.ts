@@ -199,12 +199,15 @@ function bestSwaEpochs(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>): number
   return t.history.find((h) => h.epoch === t.bestEpoch)?.swa;
 }
 
-/** "epoch 62 (the SWA average of epochs 53–62)" for weights from an SWA epoch, else "epoch 24". */
+/**
+ * "epoch 62 (the SWA average of epochs 53–62)" for weights from an SWA epoch ("epoch 53 (the
+ * first SWA epoch)" before there is anything to average), else "epoch 24".
+ */
 export function bestEpochText(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>): string {
   const swa = bestSwaEpochs(t);
-  return swa
-    ? `epoch ${t.bestEpoch} (the SWA average of epochs ${t.bestEpoch - swa + 1}–${t.bestEpoch})`
-    : `epoch ${t.bestEpoch}`;
+  if (!swa) return `epoch ${t.bestEpoch}`;
+  if (swa === 1) return `epoch ${t.bestEpoch} (the first SWA epoch)`;
+  return `epoch ${t.bestEpoch} (the SWA average of epochs ${t.bestEpoch - swa + 1}–${t.bestEpoch})`;
 }
 
 export function stageProgressNote(t: TrainingRecord): string {
