@@ -216,9 +216,25 @@ describe('a run that ends in weight averaging (SWA)', () => {
       shippedFrom: 'swa',
     };
     expect(stageProgressNote(fromSwa)).toBe(
-      "7 epochs (the learning-rate schedule's full course, then 1 of the 3 SWA epochs planned after it), " +
-        'shipped epoch 7 (the first SWA epoch) (`fer ship --from swa`)',
+      "7 epochs (the learning-rate schedule's full course, then 1 of the 3 SWA epochs planned after it, " +
+        'whose averages scored lower), shipped epoch 7 (the first SWA epoch) (`fer ship --from swa`)',
     );
+    const shipped = (training: TrainingRecord) =>
+      ({ arch: 'resnetv2', dir: '', status: 'shipped', training }) as unknown as ModelEntry;
+    expect(statusCell(shipped(fromSwa))).toBe('trained (SWA 1/3 epochs, not better)');
+    expect(unfinishedPhrase('resnetv2', trainingProgress(fromSwa), fromSwa)).toBe(
+      'resnetv2 (1 of 3 SWA epochs, none better than epoch 6)',
+    );
+    // Shipped the same way after epoch 8, whose average (0.74) beat epoch 6: nothing to flag.
+    const paid: TrainingRecord = {
+      ...t,
+      epochs: 8,
+      bestEpoch: 8,
+      history: t.history.slice(0, 8),
+      shippedFrom: 'swa',
+    };
+    expect(statusCell(shipped(paid))).toBe('trained (SWA 2/3 epochs)');
+    expect(unfinishedPhrase('resnetv2', trainingProgress(paid), paid)).toBe('resnetv2 (2 of 3 SWA epochs)');
     const stopping = (r: TrainingRecord) => recipeRows(r).find(([k]) => k === 'Early stopping')?.[1];
     expect(stopping(fromSwa)).toContain(
       'shipped: the latest SWA average (`fer ship --from swa`), not the best epoch',

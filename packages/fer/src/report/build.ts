@@ -200,6 +200,21 @@ function bestSwaEpochs(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>): number
 }
 
 /**
+ * The epoch before the SWA phase that no SWA average beat on validation, or undefined where one
+ * did. For weights from best/ that is the shipped best epoch whenever it is not an average; an
+ * average shipped with `fer ship --from swa` is compared by the run's history instead.
+ */
+function swaNotBetterThan(
+  t: Pick<TrainingRecord, 'history' | 'bestEpoch' | 'shippedFrom'>,
+): number | undefined {
+  if (t.shippedFrom !== 'swa') return bestSwaEpochs(t) ? undefined : t.bestEpoch;
+  const before = t.history.filter((h) => h.swa === undefined);
+  const best = before.reduce((a, h) => (h.valMacroF1 > a.valMacroF1 ? h : a), before[0]);
+  const swaBest = Math.max(...t.history.filter((h) => h.swa !== undefined).map((h) => h.valMacroF1));
+  return best && swaBest <= best.valMacroF1 ? best.epoch : undefined;
+}
+
+/**
  * "epoch 62 (the SWA average of epochs 53–62)" for weights from an SWA epoch ("epoch 53 (the
  * first SWA epoch)" before there is anything to average), else "epoch 24".
  */
@@ -224,7 +239,7 @@ export function stageProgressNote(t: TrainingRecord): string {
   if (p.state === 'swa-partial')
     return (
       `${p.epochs} epochs (the learning-rate schedule's full course, then ${p.swaDone} of the ${p.swaEpochs} SWA epochs planned after it` +
-      `${bestSwaEpochs(t) ? '' : ', whose averages scored lower'}), ${best}`
+      `${swaNotBetterThan(t) === undefined ? '' : ', whose averages scored lower'}), ${best}`
     );
   return `**partial: ${p.epochs} of ${p.budget} epochs trained**, ${best}`;
 }
@@ -242,7 +257,7 @@ export function statusCell(m: ModelEntry): string {
   if (p.state === 'partial') return `partial (${p.epochs}/${p.budget} epochs)`;
   if (p.state === 'swa-pending') return 'trained (SWA not run)';
   if (p.state === 'swa-partial')
-    return `trained (SWA ${p.swaDone}/${p.swaEpochs} epochs${bestSwaEpochs(m.training) ? '' : ', not better'})`;
+    return `trained (SWA ${p.swaDone}/${p.swaEpochs} epochs${swaNotBetterThan(m.training) === undefined ? '' : ', not better'})`;
   return 'trained';
 }
 
@@ -763,8 +778,10 @@ export function discussionBlocks(d: ReportData): Block[] {
 export function unfinishedPhrase(arch: Arch, p: TrainingProgress, t: TrainingRecord): string | undefined {
   if (p.state === 'partial') return `${arch} (${p.epochs} of ${p.budget} epochs)`;
   if (p.state === 'swa-pending') return `${arch} (${p.epochs} epochs, ${p.swaEpochs} SWA epochs planned)`;
-  if (p.state === 'swa-partial')
-    return `${arch} (${p.swaDone} of ${p.swaEpochs} SWA epochs${bestSwaEpochs(t) ? '' : `, none better than epoch ${t.bestEpoch}`})`;
+  if (p.state === 'swa-partial') {
+    const notBetterThan = swaNotBetterThan(t);
+    return `${arch} (${p.swaDone} of ${p.swaEpochs} SWA epochs${notBetterThan === undefined ? '' : `, none better than epoch ${notBetterThan}`})`;
+  }
   return undefined;
 }
 
