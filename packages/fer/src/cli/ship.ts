@@ -6,7 +6,7 @@ import { parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
-const HELP = `usage: fer ship --arch <${ARCHS.join('|')}> [--run runs/<arch>] [--from best|swa] [--data <dir>] [--models-dir models]
+const HELP = `usage: fer ship --arch <${ARCHS.join('|')}> [--run runs/<arch>] [--from ${SHIP_SOURCES.join('|')}] [--data <dir>] [--models-dir models]
 
 Copies <run>/best (the run's best epoch on validation) or, with --from swa, <run>/swa (its latest
 SWA average) into models/<arch>/ (model.json, weights.bin) with metrics.json (test and validation,

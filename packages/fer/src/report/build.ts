@@ -7,7 +7,7 @@ import { membersToRun } from '../models/registry.ts';
 import { FLOAT16_TOLERANCE_POINTS } from '../models/ship.ts';
 import type { EvalReport } from '../eval/evaluate.ts';
 import type { Metrics } from '../eval/metrics.ts';
-import { DEFAULT_CONFIG, swaLearningRate } from '../train/trainer.ts';
+import { DEFAULT_CONFIG, swaLearningRate, type EpochLog } from '../train/trainer.ts';
 import { formatDuration } from '../train/progress.ts';
 import { trainingChain, wholeTraining, type WholeTraining } from '../train/origin.ts';
 import type { Block } from './doc.ts';
@@ -200,18 +200,30 @@ function bestSwaEpochs(t: Pick<TrainingRecord, 'history' | 'bestEpoch'>): number
 }
 
 /**
+ * A run's best epoch on validation before its SWA phase and its best SWA average (the first of
+ * equals, as the trainer keeps them); either is undefined where the run has no such epoch.
+ */
+function bestBeforeAndDuringSwa(history: EpochLog[]): { bestBefore?: EpochLog; bestSwa?: EpochLog } {
+  const best = (epochs: EpochLog[]) =>
+    epochs.reduce<EpochLog | undefined>((a, h) => (!a || h.valMacroF1 > a.valMacroF1 ? h : a), undefined);
+  return {
+    bestBefore: best(history.filter((h) => h.swa === undefined)),
+    bestSwa: best(history.filter((h) => h.swa !== undefined)),
+  };
+}
+
+/**
  * The epoch before the SWA phase that no SWA average beat on validation, or undefined where one
  * did. For weights from best/ that is the shipped best epoch whenever it is not an average; an
- * average shipped with `fer ship --from swa` is compared by the run's history instead.
+ * average shipped with `fer ship --from swa` ships whether or not it beat that epoch, so it is
+ * compared by the run's history instead.
  */
 function swaNotBetterThan(
   t: Pick<TrainingRecord, 'history' | 'bestEpoch' | 'shippedFrom'>,
 ): number | undefined {
   if (t.shippedFrom !== 'swa') return bestSwaEpochs(t) ? undefined : t.bestEpoch;
-  const before = t.history.filter((h) => h.swa === undefined);
-  const best = before.reduce((a, h) => (h.valMacroF1 > a.valMacroF1 ? h : a), before[0]);
-  const swaBest = Math.max(...t.history.filter((h) => h.swa !== undefined).map((h) => h.valMacroF1));
-  return best && swaBest <= best.valMacroF1 ? best.epoch : undefined;
+  const { bestBefore, bestSwa } = bestBeforeAndDuringSwa(t.history);
+  return bestBefore && bestSwa && bestSwa.valMacroF1 <= bestBefore.valMacroF1 ? bestBefore.epoch : undefined;
 }
 
 /**
@@ -1014,10 +1026,8 @@ export function swaBlocks(t: TrainingRecord): Block[] {
   let offset = 0;
   for (const [i, s] of chain.entries()) {
     const swa = s.history.filter((h) => h.swa !== undefined);
-    const before = s.history.filter((h) => h.swa === undefined);
-    if (swa.length) {
-      const bestBefore = before.reduce((a, h) => (h.valMacroF1 > a.valMacroF1 ? h : a), before[0]);
-      const bestSwa = swa.reduce((a, h) => (h.valMacroF1 > a.valMacroF1 ? h : a), swa[0]);
+    const { bestBefore, bestSwa } = bestBeforeAndDuringSwa(s.history);
+    if (bestSwa) {
       const lr = swaLearningRate(s.recipe);
       const stage = chain.length > 1 ? `Stage ${i + 1}'s epochs` : 'Epochs';
       blocks.push({
