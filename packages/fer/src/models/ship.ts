@@ -1,7 +1,7 @@
 // Shipping a trained model: copy a run's best epoch (or its SWA average) into models/<arch>/,
 // as float16 when that costs at most 0.3 accuracy points on validation and test, with its
 // metrics and training record beside it.
-import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { DEFAULT_MODELS_DIR } from './registry.ts';
 import { evaluate, type EvalReport } from '../eval/evaluate.ts';
 import { useCpuBackend } from '../eval/predict.ts';
 import type { TrainState } from '../train/trainer.ts';
-import { recipeOf, type RunRecord } from '../train/origin.ts';
+import { readJson, recipeOf, type RunRecord } from '../train/origin.ts';
 
 export const METRICS_FILE = 'metrics.json';
 export const TRAINING_FILE = 'training.json';
@@ -87,7 +87,7 @@ export async function shipModel(o: ShipOptions): Promise<ShippedMetrics> {
     throw new Error(`${sourceDir} holds a ${String(metadata.arch)} model, not ${o.arch}`);
   }
   const state = existsSync(statePath)
-    ? (JSON.parse(await readFile(statePath, 'utf8')) as TrainState)
+    ? await readJson<TrainState>(statePath)
     : undefined;
   const weightsEpoch = from === 'swa' ? swaEpochOf(metadata, sourceDir, state) : undefined;
   const f32 = await evalBoth(o.dataDir, sourceDir);
