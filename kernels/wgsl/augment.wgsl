@@ -1,16 +1,18 @@
-// augment.wgsl: per-sample rotation, flip, zoom, translation, brightness and contrast on a
-// batch of 48x48 single-channel float images, in one dispatch.
+// augment.wgsl: per-sample rotation, flip, zoom, translation, brightness, contrast and random
+// erasing on a batch of 48x48 single-channel float images, in one dispatch.
 // Wrapper: packages/gpu/src/augment.ts. Reference: packages/gpu/src/augment-reference.ts.
 // Parameters: packages/gpu/src/augment-params.ts (drawn per sample from a seed, on the CPU).
 //
 // Bindings (group 0)
 //   0  images  : array<f32>     storage, read    N x 48 x 48 (NHWC, C = 1), values in [0, 1]:
 //                                               images[n * 2304 + y * 48 + x]
-//   1  samples : array<Sample>  storage, read    one 32-byte record per image; N = arrayLength
+//   1  samples : array<Sample>  storage, read    one 64-byte record per image; N = arrayLength
 //   2  out     : array<f32>     storage, write   same layout as `images`
 //
-//   Sample (32 B)  m vec4<f32> = (a, b, c, d), t vec2<f32> = (tx, ty), gain f32, offset f32:
-//                  the inverse affine map of the sample, from inverseMapping() in TS.
+//   Sample (64 B)  m vec4<f32> = (a, b, c, d), t vec2<f32> = (tx, ty), gain f32, offset f32:
+//                  the inverse affine map of the sample, from inverseMapping() in TS;
+//                  erase vec4<f32> = (x0, y0, x1, y1), fill f32, 12 B padding: the erased
+//                  rectangle and its grey, from eraseBox() in TS (x0 = x1 = 0 where none).
 //
 // Math, for output pixel (x, y), pixel centres at integer coordinates:
 //   (u, v) = (a x + b y + tx, c x + d y + ty)      where in the input the pixel comes from
@@ -18,11 +20,12 @@
 //       repeats its border rather than bringing in black or a mirrored face)
 //   out = clamp(s * gain + offset, 0, 1)           (gain = contrast, offset = 0.5 (1 - contrast)
 //                                                   + brightness: contrast about mid-grey)
+//   out = fill where x0 <= x < x1 and y0 <= y < y1  (random erasing, last)
 //
 // Dispatch: (ceil(2304 / 64), N, 1) workgroups of 64, one invocation per output pixel.
 // Safety: reads are clamped to arrayLength(&images) - 1.
 //
-// Bytes moved (ideal caching): reads 4 * 2304 B per image + 32 B per sample, writes 4 * 2304 B
+// Bytes moved (ideal caching): reads 4 * 2304 B per image + 64 B per sample, writes 4 * 2304 B
 // per image. (augmentBytesMoved() computes these for a batch.)
 
 struct Sample {
@@ -30,6 +33,8 @@ struct Sample {
   t: vec2<f32>,
   gain: f32,
   offset: f32,
+  erase: vec4<f32>,
+  fill: f32,
 }
 
 @group(0) @binding(0) var<storage, read> images: array<f32>;
@@ -65,5 +70,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let top = pixel(base, x0, y0) * (1.0 - fx) + pixel(base, x0 + 1, y0) * fx;
   let bottom = pixel(base, x0, y0 + 1) * (1.0 - fx) + pixel(base, x0 + 1, y0 + 1) * fx;
   let value = top * (1.0 - fy) + bottom * fy;
-  out[base + p] = clamp(value * s.gain + s.offset, 0.0, 1.0);
+  let erased = x >= s.erase.x && x < s.erase.z && y >= s.erase.y && y < s.erase.w;
+  out[base + p] = select(clamp(value * s.gain + s.offset, 0.0, 1.0), s.fill, erased);
 }

@@ -3,8 +3,21 @@
 import { KernelInputError } from './kernel.ts';
 import { MAX_BATCH, OUT_PIXELS, OUT_SIDE } from './preprocess.ts';
 
+/**
+ * A rectangle of the output image set to one grey value (random erasing, Zhong et al. 2020),
+ * after every other step: whole output pixels x <= px < x + width, y <= py < y + height.
+ */
+export interface EraseRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** The grey the rectangle gets, in [0, 1]. */
+  value: number;
+}
+
 /** One sample's augmentation. The identity is { rotation: 0, flip: false, zoom: 1, translateX: 0,
- * translateY: 0, brightness: 0, contrast: 1 }. */
+ * translateY: 0, brightness: 0, contrast: 1 } (no erase). */
 export interface AugmentParams {
   /** Radians; positive turns the picture clockwise on screen (y points down). */
   rotation: number;
@@ -19,6 +32,8 @@ export interface AugmentParams {
   brightness: number;
   /** Scales the distance from mid-grey 0.5. */
   contrast: number;
+  /** Random erasing; none where absent. */
+  erase?: EraseRect;
 }
 
 export interface AugmentRanges {
@@ -31,6 +46,12 @@ export interface AugmentRanges {
   /** ± added to [0, 1] values. */
   brightness: number;
   contrast: [number, number];
+  /** Chance that a sample gets an erased rectangle (0: never, and no random draws for it). */
+  eraseProbability: number;
+  /** The rectangle's area as a fraction of the image, drawn uniformly. */
+  eraseArea: [number, number];
+  /** Its height / width, drawn log-uniformly. */
+  eraseAspect: [number, number];
 }
 
 export const DEFAULT_AUGMENT_RANGES: AugmentRanges = {
@@ -40,6 +61,9 @@ export const DEFAULT_AUGMENT_RANGES: AugmentRanges = {
   translate: 0.1,
   brightness: 0.1,
   contrast: [0.8, 1.2],
+  eraseProbability: 0,
+  eraseArea: [0.02, 0.2],
+  eraseAspect: [0.3, 3.3],
 };
 
 export const IDENTITY_AUGMENT: AugmentParams = {
@@ -64,21 +88,59 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** n samples' parameters, the same for the same (n, seed, ranges). */
+/**
+ * n samples' parameters, the same for the same (n, seed, ranges). With eraseProbability 0 no
+ * erase is drawn and the other parameters are the same as before erasing existed.
+ */
 export function augmentParams(n: number, seed: number, ranges: Partial<AugmentRanges> = {}): AugmentParams[] {
   const r = { ...DEFAULT_AUGMENT_RANGES, ...ranges };
   const random = mulberry32(seed);
   const uniform = (lo: number, hi: number) => lo + (hi - lo) * random();
   const maxShift = r.translate * OUT_SIDE;
-  return Array.from({ length: n }, () => ({
-    rotation: (uniform(-r.rotationDeg, r.rotationDeg) * Math.PI) / 180,
-    flip: random() < r.flipProbability,
-    zoom: uniform(r.zoom[0], r.zoom[1]),
-    translateX: uniform(-maxShift, maxShift),
-    translateY: uniform(-maxShift, maxShift),
-    brightness: uniform(-r.brightness, r.brightness),
-    contrast: uniform(r.contrast[0], r.contrast[1]),
-  }));
+  return Array.from({ length: n }, () => {
+    const p: AugmentParams = {
+      rotation: (uniform(-r.rotationDeg, r.rotationDeg) * Math.PI) / 180,
+      flip: random() < r.flipProbability,
+      zoom: uniform(r.zoom[0], r.zoom[1]),
+      translateX: uniform(-maxShift, maxShift),
+      translateY: uniform(-maxShift, maxShift),
+      brightness: uniform(-r.brightness, r.brightness),
+      contrast: uniform(r.contrast[0], r.contrast[1]),
+    };
+    if (r.eraseProbability > 0 && random() < r.eraseProbability) p.erase = drawErase(r, uniform);
+    return p;
+  });
+}
+
+/** One erase rectangle: area and aspect from the ranges, placed uniformly inside the image. */
+function drawErase(r: AugmentRanges, uniform: (lo: number, hi: number) => number): EraseRect {
+  const area = uniform(r.eraseArea[0], r.eraseArea[1]) * OUT_PIXELS;
+  const aspect = Math.exp(uniform(Math.log(r.eraseAspect[0]), Math.log(r.eraseAspect[1])));
+  const side = (v: number) => Math.min(OUT_SIDE, Math.max(1, Math.round(v)));
+  const height = side(Math.sqrt(area * aspect));
+  const width = side(Math.sqrt(area / aspect));
+  return {
+    x: Math.floor(uniform(0, OUT_SIDE - width + 1)),
+    y: Math.floor(uniform(0, OUT_SIDE - height + 1)),
+    width,
+    height,
+    value: uniform(0, 1),
+  };
+}
+
+/** A sample's erase as output-pixel bounds [x0, y0, x1, y1) and its grey; an empty box where none. */
+export function eraseBox(p: AugmentParams, i = 0): { box: [number, number, number, number]; value: number } {
+  const e = p.erase;
+  if (!e) return { box: [0, 0, 0, 0], value: 0 };
+  const inside = (start: number, size: number) =>
+    Number.isInteger(start) && Number.isInteger(size) && start >= 0 && size >= 1 && start + size <= OUT_SIDE;
+  if (!inside(e.x, e.width) || !inside(e.y, e.height) || !(e.value >= 0 && e.value <= 1)) {
+    throw new KernelInputError(
+      'bad-params',
+      `augment: sample ${i} erases outside the 48x48 image, by a non-integer rectangle or with a grey outside [0, 1]`,
+    );
+  }
+  return { box: [e.x, e.y, e.x + e.width, e.y + e.height], value: e.value };
 }
 
 /** Output pixel (x, y) samples the input at (a x + b y + tx, c x + d y + ty), pixel centres at

@@ -1,16 +1,23 @@
 // The CPU twin of kernels/wgsl/augment.wgsl. Training calls it when it is not on WebGPU, so it
 // is written for speed: plain loops over typed arrays, one inverse map per image.
-import { checkAugmentBatch, inverseMapping, type AugmentParams } from './augment-params.ts';
+import { checkAugmentBatch, eraseBox, inverseMapping, type AugmentParams } from './augment-params.ts';
 import { OUT_PIXELS, OUT_SIDE } from './preprocess.ts';
 
 const LAST = OUT_SIDE - 1;
 
-/** Same as augment() but on the CPU: bilinear, edge-clamped inverse mapping, then gain/offset, clamped to [0, 1]. */
+/**
+ * Same as augment() but on the CPU: bilinear, edge-clamped inverse mapping, then gain/offset,
+ * clamped to [0, 1], then the erase rectangle if any.
+ */
 export function augmentReference(input: Float32Array, params: readonly AugmentParams[]): Float32Array {
   const n = checkAugmentBatch(input.length, params);
   const out = new Float32Array(n * OUT_PIXELS);
   for (let i = 0; i < n; i++) {
     const { a, b, c, d, tx, ty, gain, offset } = inverseMapping(params[i], i);
+    const {
+      box: [ex0, ey0, ex1, ey1],
+      value: fill,
+    } = eraseBox(params[i], i);
     const base = i * OUT_PIXELS;
     for (let y = 0; y < OUT_SIDE; y++) {
       for (let x = 0; x < OUT_SIDE; x++) {
@@ -31,6 +38,7 @@ export function augmentReference(input: Float32Array, params: readonly AugmentPa
         out[base + y * OUT_SIDE + x] = value < 0 ? 0 : value > 1 ? 1 : value;
       }
     }
+    for (let y = ey0; y < ey1; y++) out.fill(fill, base + y * OUT_SIDE + ex0, base + y * OUT_SIDE + ex1);
   }
   return out;
 }

@@ -29,6 +29,12 @@ describe.skipIf(!gpu)('augment kernel', () => {
     { name: '7 images, default ranges', n: 7, ranges: {} },
     { name: '256 images, default ranges', n: 256, ranges: {} },
     { name: '64 images, wild ranges (edges, clamping)', n: 64, ranges: wild },
+    { name: '64 images, random erasing on most', n: 64, ranges: { eraseProbability: 0.8 } },
+    {
+      name: '32 images, wild ranges and large erases',
+      n: 32,
+      ranges: { ...wild, eraseProbability: 1, eraseArea: [0.3, 1] as [number, number] },
+    },
   ])('$name: matches the reference, every element written', async ({ n, ranges }) => {
     const images = randomImages(seeded(n), n * OUT_PIXELS);
     const params = augmentParams(n, 42 + n, ranges);
@@ -121,6 +127,26 @@ describe.skipIf(!gpu)('augment kernel', () => {
     }
   });
 
+  test('an erase sets exactly its rectangle to its grey, after brightness and contrast', async () => {
+    const images = randomImages(seeded(8), 2 * OUT_PIXELS);
+    const erase = { x: 5, y: 40, width: 43, height: 8, value: 0.25 };
+    const params = [
+      { ...IDENTITY_AUGMENT, contrast: 2, erase },
+      { ...IDENTITY_AUGMENT, erase: { x: 0, y: 0, width: 1, height: 1, value: 1 } },
+    ];
+    const got = await run(images, params);
+    expect(maxAbsDiff(got, augmentReference(images, params))).toBeLessThan(TOL);
+    for (let y = 0; y < OUT_SIDE; y++) {
+      for (let x = 0; x < OUT_SIDE; x++) {
+        const i = y * OUT_SIDE + x;
+        const inside = x >= 5 && y >= 40;
+        const contrasted = Math.min(1, Math.max(0, (images[i] - 0.5) * 2 + 0.5));
+        expect(got[i]).toBeCloseTo(inside ? 0.25 : contrasted, 5);
+        expect(got[OUT_PIXELS + i]).toBeCloseTo(i === 0 ? 1 : images[OUT_PIXELS + i], 5);
+      }
+    }
+  });
+
   test('invalid input is rejected by the kernel and the reference alike', async () => {
     const images = randomImages(seeded(6), 2 * OUT_PIXELS);
     const cases: Array<[Float32Array, AugmentParams[], string]> = [
@@ -128,6 +154,26 @@ describe.skipIf(!gpu)('augment kernel', () => {
       [images, augmentParams(3, 1), 'input-length'],
       [images, [{ ...IDENTITY_AUGMENT, zoom: 0 }], 'bad-params'],
       [images, [{ ...IDENTITY_AUGMENT, rotation: Number.NaN }], 'bad-params'],
+      [
+        images,
+        [{ ...IDENTITY_AUGMENT, erase: { x: 40, y: 0, width: 9, height: 4, value: 0.5 } }],
+        'bad-params',
+      ],
+      [
+        images,
+        [{ ...IDENTITY_AUGMENT, erase: { x: 0, y: 0, width: 0, height: 4, value: 0.5 } }],
+        'bad-params',
+      ],
+      [
+        images,
+        [{ ...IDENTITY_AUGMENT, erase: { x: 1.5, y: 0, width: 4, height: 4, value: 0.5 } }],
+        'bad-params',
+      ],
+      [
+        images,
+        [{ ...IDENTITY_AUGMENT, erase: { x: 0, y: 0, width: 4, height: 4, value: 1.5 } }],
+        'bad-params',
+      ],
     ];
     for (const [input, params, code] of cases) {
       expect(() => augmentReference(input, params)).toThrow(expect.objectContaining({ code }));
@@ -154,6 +200,31 @@ test('augmentParams stays inside its ranges and flips about half the time', () =
   expect(Math.max(...params.map((p) => Math.abs(deg(p.rotation))))).toBeGreaterThan(14);
 });
 
+test('augmentParams draws no erase by default; with a probability, erases inside the image at the drawn sizes', () => {
+  expect(augmentParams(500, 3).some((p) => p.erase !== undefined)).toBe(false);
+  const params = augmentParams(2000, 3, { eraseProbability: 0.5 });
+  const erased = params.filter((p) => p.erase !== undefined);
+  expect(erased.length).toBeGreaterThan(900);
+  expect(erased.length).toBeLessThan(1100);
+  for (const { erase: e } of erased) {
+    expect(e!.x).toBeGreaterThanOrEqual(0);
+    expect(e!.y).toBeGreaterThanOrEqual(0);
+    expect(e!.x + e!.width).toBeLessThanOrEqual(OUT_SIDE);
+    expect(e!.y + e!.height).toBeLessThanOrEqual(OUT_SIDE);
+    expect(Number.isInteger(e!.x) && Number.isInteger(e!.width)).toBe(true);
+    // Rounding each side to whole pixels moves the area a little outside [0.02, 0.2] of 2304.
+    expect(e!.width * e!.height).toBeGreaterThan(0.01 * OUT_PIXELS);
+    expect(e!.width * e!.height).toBeLessThan(0.24 * OUT_PIXELS);
+    expect(e!.height / e!.width).toBeGreaterThan(0.2);
+    expect(e!.height / e!.width).toBeLessThan(4.5);
+    expect(e!.value).toBeGreaterThanOrEqual(0);
+    expect(e!.value).toBeLessThan(1);
+  }
+  // Both edges get erased, so the placement covers the whole image.
+  expect(erased.some((p) => p.erase!.x === 0)).toBe(true);
+  expect(erased.some((p) => p.erase!.x + p.erase!.width === OUT_SIDE)).toBe(true);
+});
+
 test('inverseMapping of the identity is exactly the identity', () => {
   expect(inverseMapping(IDENTITY_AUGMENT)).toMatchObject({
     a: 1,
@@ -167,6 +238,6 @@ test('inverseMapping of the identity is exactly the identity', () => {
 });
 
 test('augmentBytesMoved: one read and one write of each image, plus the records', () => {
-  expect(augmentBytesMoved(10)).toEqual({ upload: 320, read: 10 * (9216 + 32), written: 10 * 9216 });
-  expect(augmentBytesMoved(10, false).upload).toBe(320 + 10 * 9216);
+  expect(augmentBytesMoved(10)).toEqual({ upload: 640, read: 10 * (9216 + 64), written: 10 * 9216 });
+  expect(augmentBytesMoved(10, false).upload).toBe(640 + 10 * 9216);
 });

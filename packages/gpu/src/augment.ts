@@ -1,19 +1,28 @@
 // Training-time augmentation of a batch of 48x48 images on the GPU, in one dispatch.
 // The math is in kernels/wgsl/augment.wgsl; augment-reference.ts does the same on the CPU.
-import { checkAugmentBatch, inverseMapping, type AugmentParams } from './augment-params.ts';
+import { checkAugmentBatch, eraseBox, inverseMapping, type AugmentParams } from './augment-params.ts';
 import type { GpuContext } from './device.ts';
 import { createComputeKernel, createOutputBuffer, dispatch, uploadBuffer } from './kernel.ts';
 import type { BytesMoved } from './preprocess.ts';
 import { OUT_PIXELS } from './preprocess.ts';
 
-const SAMPLE_RECORD_FLOATS = 8;
+/** Floats in one Sample record of augment.wgsl (13 used, padded to the struct's 64 bytes). */
+const SAMPLE_RECORD_FLOATS = 16;
+const SAMPLE_RECORD_BYTES = SAMPLE_RECORD_FLOATS * 4;
 
-/** The kernel's per-sample records: inverse map (a, b, c, d, tx, ty), gain, offset. */
+/**
+ * The kernel's per-sample records: inverse map (a, b, c, d, tx, ty), gain, offset, the erase
+ * box (x0, y0, x1, y1; empty where none) and its grey.
+ */
 export function packAugmentParams(params: readonly AugmentParams[]): Float32Array {
   const records = new Float32Array(params.length * SAMPLE_RECORD_FLOATS);
   params.forEach((p, i) => {
     const m = inverseMapping(p, i);
-    records.set([m.a, m.b, m.c, m.d, m.tx, m.ty, m.gain, m.offset], i * SAMPLE_RECORD_FLOATS);
+    const e = eraseBox(p, i);
+    records.set(
+      [m.a, m.b, m.c, m.d, m.tx, m.ty, m.gain, m.offset, ...e.box, e.value],
+      i * SAMPLE_RECORD_FLOATS,
+    );
   });
   return records;
 }
@@ -21,7 +30,12 @@ export function packAugmentParams(params: readonly AugmentParams[]): Float32Arra
 /** The bytes one augment call moves (see augment.wgsl). */
 export function augmentBytesMoved(n: number, inputOnGpu = true): BytesMoved {
   const image = OUT_PIXELS * 4;
-  return { upload: n * 32 + (inputOnGpu ? 0 : n * image), read: n * (image + 32), written: n * image };
+  const record = SAMPLE_RECORD_BYTES;
+  return {
+    upload: n * record + (inputOnGpu ? 0 : n * image),
+    read: n * (image + record),
+    written: n * image,
+  };
 }
 
 function augmentKernel(gpu: GpuContext) {

@@ -105,6 +105,22 @@ describe('fer train --width', () => {
   });
 });
 
+describe('fer train --erase', () => {
+  it('takes a share from 0 to 1, needs augmentation and is part of the recipe', async () => {
+    expect((await usageError('--arch', 'cnn', '--backend', 'wasm', '--erase', '1.5')).message).toMatch(
+      /--erase is a share of the images, from 0 to 1, got '1.5'/,
+    );
+    expect((await usageError('--arch', 'cnn', '--backend', 'wasm', '--erase', 'often')).message).toMatch(
+      /--erase must be a non-negative number, got 'often'/,
+    );
+    expect(
+      (await usageError('--arch', 'cnn', '--backend', 'wasm', '--erase', '0.5', '--no-augment')).message,
+    ).toMatch(/--erase is part of augmentation: drop --no-augment/);
+    const err = await usageError('--arch', 'cnn', '--out', '/nonexistent/run', '--resume', '--erase', '0.5');
+    expect(err.message).toMatch(/--erase cannot be given with it/);
+  });
+});
+
 describe('fer train --init', () => {
   it('records a path inside the working directory relative to it, one outside as absolute', () => {
     expect(portablePath(join(process.cwd(), 'runs', 'cnn', 'best', 'model.json'))).toBe(

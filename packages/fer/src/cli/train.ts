@@ -28,6 +28,8 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --label-smoothing <x> (default ${DEFAULT_CONFIG.labelSmoothing})
   --class-weights <balanced|none>  (default ${DEFAULT_CONFIG.classWeights})
   --no-augment          train without augmentation
+  --erase <p>           random erasing: with augmentation, erase one rectangle (2-20% of the
+                        image, a random grey) in a share p of the training images (default 0: none)
   --patience <n>        early stopping: epochs without a better validation macro-F1 (default ${DEFAULT_CONFIG.patience})
   --bn-images <n>       re-estimate batch-norm statistics on n training images before each
                         validation ("precise BN"; 0 keeps the running averages; default ${DEFAULT_CONFIG.bnImages})
@@ -84,6 +86,7 @@ const RECIPE_OPTIONS = [
   'label-smoothing',
   'class-weights',
   'no-augment',
+  'erase',
   'seed',
   'limit-per-class',
   'val-limit',
@@ -117,6 +120,7 @@ export const trainCommand: Command = {
         'label-smoothing': { type: 'string' },
         'class-weights': { type: 'string' },
         'no-augment': { type: 'boolean' },
+        erase: { type: 'string' },
         patience: { type: 'string' },
         'bn-images': { type: 'string' },
         seed: { type: 'string' },
@@ -162,6 +166,12 @@ export const trainCommand: Command = {
       if (width <= 0 || width > 4)
         throw new CliError(`--width must be above 0 and at most 4, got '${values.width}'`);
     }
+    const erase = num(values.erase, 'erase');
+    if (erase !== undefined) {
+      if (erase > 1)
+        throw new CliError(`--erase is a share of the images, from 0 to 1, got '${values.erase}'`);
+      if (values['no-augment']) throw new CliError('--erase is part of augmentation: drop --no-augment');
+    }
     const out = resolve(values.out ?? `runs/${values.arch}`);
     const kept = values.resume ? resumeDefaults(out) : {};
     const config: TrainConfig = {
@@ -176,6 +186,7 @@ export const trainCommand: Command = {
       labelSmoothing: num(values['label-smoothing'], 'label-smoothing') ?? DEFAULT_CONFIG.labelSmoothing,
       classWeights,
       augment: !values['no-augment'],
+      ...(erase ? { erase } : {}),
       patience: num(values.patience, 'patience', true) ?? kept.patience ?? DEFAULT_CONFIG.patience,
       seed: num(values.seed, 'seed', true) ?? DEFAULT_CONFIG.seed,
       workers: num(values.workers, 'workers', true) ?? defaultWorkers,

@@ -4,6 +4,7 @@ import {
   accuracyStandardError,
   accuracyVerdict,
   archDescription,
+  augmentationText,
   archTitle,
   bestEpochText,
   curvesFigure,
@@ -65,6 +66,19 @@ describe('trainCommandLine', () => {
     ).toBe(
       'npm run fer -- train --arch resnetv2 --epochs 20 --lr 0.001 --label-smoothing 0 --class-weights none ' +
         '--no-augment --workers 2 --limit-per-class 100 --init models/cnn/model.json --freeze 4',
+    );
+  });
+});
+
+describe('random erasing in the recipe', () => {
+  it('adds --erase to the command line and a sentence to the augmentation row only where it was used', () => {
+    expect(trainCommandLine('resnetv2', { ...recipe, erase: 0.5, seed: 3 })).toBe(
+      'npm run fer -- train --arch resnetv2 --epochs 20 --erase 0.5 --seed 3 --workers 2',
+    );
+    expect(augmentationText(undefined)).not.toContain('erasing');
+    expect(augmentationText(0)).toBe(augmentationText(undefined));
+    expect(augmentationText(0.5)).toMatch(
+      /contrast ×0\.8–1\.2; random erasing with probability 0\.5 \(one rectangle of 2–20% of the image, height\/width 0\.3–3\.3, a random grey\)$/,
     );
   });
 });

@@ -881,11 +881,15 @@ export function reportBlocks(d: ReportData): Block[] {
 
 // ---- models/<arch>/README.md -------------------------------------------------------------------
 
-function augmentationText(): string {
+export function augmentationText(erase: number | undefined): string {
   const r = DEFAULT_AUGMENT_RANGES;
   return (
     `rotation ±${r.rotationDeg}°, horizontal flip with probability ${r.flipProbability}, zoom ${r.zoom[0]}–${r.zoom[1]}, ` +
-    `shift ±${r.translate * 100}% of the side, brightness ±${r.brightness}, contrast ×${r.contrast[0]}–${r.contrast[1]}`
+    `shift ±${r.translate * 100}% of the side, brightness ±${r.brightness}, contrast ×${r.contrast[0]}–${r.contrast[1]}` +
+    (erase
+      ? `; random erasing with probability ${erase} (one rectangle of ${r.eraseArea[0] * 100}–${r.eraseArea[1] * 100}% ` +
+        `of the image, height/width ${r.eraseAspect[0]}–${r.eraseAspect[1]}, a random grey)`
+      : '')
   );
 }
 
@@ -936,6 +940,7 @@ export function trainCommandLine(arch: Arch, recipe: TrainingRecord['recipe']): 
   if (differs('labelSmoothing')) flags.push(`--label-smoothing ${recipe.labelSmoothing}`);
   if (differs('classWeights')) flags.push(`--class-weights ${recipe.classWeights}`);
   if (recipe.augment === false) flags.push('--no-augment');
+  if (recipe.erase) flags.push(`--erase ${recipe.erase}`);
   if (differs('patience')) flags.push(`--patience ${recipe.patience}`);
   if (differs('seed')) flags.push(`--seed ${recipe.seed}`);
   if (differs('backend')) flags.push(`--backend ${recipe.backend}`);
@@ -983,7 +988,7 @@ export function recipeRows(t: TrainingRecord): string[][] {
       `decoupled weight decay ${r.weightDecay}, label smoothing ${r.labelSmoothing}, dropout in the model`,
     ],
     ['Class weights', r.classWeights === 'balanced' ? 'balanced (inverse class frequency)' : 'none'],
-    ['Augmentation', r.augment ? augmentationText() : 'none'],
+    ['Augmentation', r.augment ? augmentationText(r.erase) : 'none'],
     [
       'Early stopping',
       `on validation macro-F1, patience ${r.patience} epochs; ` +

@@ -32,6 +32,8 @@ export interface GradRequest {
   classWeights: number[];
   augment: boolean;
   augmentSeed: number;
+  /** Chance of random erasing per image when augmenting (TrainConfig.erase; 0: none). */
+  erase: number;
 }
 
 export interface ApplyRequest {

@@ -97,6 +97,7 @@ export class WorkerPool {
     classWeights: number[],
     augment: boolean,
     augmentSeed: number,
+    erase: number,
   ): Promise<{ grads: Float32Array; weightedLoss: number; weightSum: number; correct: number; n: number }> {
     const results: GradResult[] = (
       await Promise.all(
@@ -109,6 +110,7 @@ export class WorkerPool {
               classWeights,
               augment,
               augmentSeed: augmentSeed * 31 + i,
+              erase,
             },
             'grad',
             [s.pixels.buffer as ArrayBuffer],

@@ -279,6 +279,7 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
       ...config,
       out: mkdtempSync(join(tmpdir(), 'fer-gpu-')),
       augment: true,
+      erase: 0.5,
       epochs: 1,
       batch: 8,
       limitPerClass: 2,

@@ -31,6 +31,11 @@ export interface TrainConfig {
   labelSmoothing: number;
   classWeights: 'balanced' | 'none';
   augment: boolean;
+  /**
+   * With augment: the chance that a training image also gets one rectangle erased to a random
+   * grey (random erasing, augment-params.ts). Undefined or 0: none (runs from before it existed).
+   */
+  erase?: number;
   seed: number;
   patience: number;
   workers: number;
@@ -431,6 +436,7 @@ export async function train(
           classWeights,
           config.augment,
           config.seed * 1_000_003 + epoch * 10_007 + step,
+          config.erase ?? 0,
         );
         const scale = 1 / g.weightSum;
         for (let j = 0; j < g.grads.length; j++) g.grads[j] *= scale;

@@ -28,6 +28,11 @@ import { IMAGE_SIDE } from '../data/format.ts';
 
 const PREDICT_CHUNK = 256;
 
+/** The augmentation a gradient request asks for: one parameter set per image, erasing included. */
+export function requestAugmentParams(req: Pick<GradRequest, 'labels' | 'augmentSeed' | 'erase'>) {
+  return augmentParams(req.labels.length, req.augmentSeed, { eraseProbability: req.erase });
+}
+
 export class Replica {
   private readonly vars: tf.Variable[];
   private readonly optimizer: tf.AdamOptimizer;
@@ -98,7 +103,7 @@ export class Replica {
       const x = tf.tensor4d(input, shape);
       return { x, release: () => x.dispose() };
     }
-    const params = augmentParams(n, req.augmentSeed);
+    const params = requestAugmentParams(req);
     if (this.gpu) {
       const buffer = await augment(this.gpu, input, params);
       const x = tensorFromGpuBuffer(tf as unknown as Tf, buffer, shape) as tf.Tensor4D;
