@@ -167,11 +167,10 @@ export const trainCommand: Command = {
         throw new CliError(`--width must be above 0 and at most 4, got '${values.width}'`);
     }
     const erase = num(values.erase, 'erase');
-    if (erase !== undefined) {
-      if (erase > 1)
-        throw new CliError(`--erase is a share of the images, from 0 to 1, got '${values.erase}'`);
-      if (values['no-augment']) throw new CliError('--erase is part of augmentation: drop --no-augment');
-    }
+    if (erase !== undefined && erase > 1)
+      throw new CliError(`--erase is a share of the images, from 0 to 1, got '${values.erase}'`);
+    if (erase && values['no-augment'])
+      throw new CliError('--erase is part of augmentation: drop --no-augment');
     const out = resolve(values.out ?? `runs/${values.arch}`);
     const kept = values.resume ? resumeDefaults(out) : {};
     const config: TrainConfig = {
