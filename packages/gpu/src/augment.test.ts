@@ -1,7 +1,13 @@
 // augment.wgsl on the real adapter against augmentReference, plus hand-checkable cases.
 import { afterAll, describe, expect, test } from 'vitest';
 import { augment, augmentBytesMoved } from './augment.ts';
-import { augmentParams, IDENTITY_AUGMENT, inverseMapping, type AugmentParams } from './augment-params.ts';
+import {
+  augmentParams,
+  IDENTITY_AUGMENT,
+  inverseMapping,
+  type AugmentParams,
+  type EraseRect,
+} from './augment-params.ts';
 import { augmentReference } from './augment-reference.ts';
 import { readFloat32 } from './kernel.ts';
 import { OUT_PIXELS, OUT_SIDE } from './preprocess.ts';
@@ -149,31 +155,18 @@ describe.skipIf(!gpu)('augment kernel', () => {
 
   test('invalid input is rejected by the kernel and the reference alike', async () => {
     const images = randomImages(seeded(6), 2 * OUT_PIXELS);
+    // An erase outside the image, empty, off the pixel grid or with a grey outside [0, 1].
+    const badErase = (change: Partial<EraseRect>): [Float32Array, AugmentParams[], string] => [
+      images,
+      [{ ...IDENTITY_AUGMENT, erase: { x: 0, y: 0, width: 4, height: 4, value: 0.5, ...change } }],
+      'bad-params',
+    ];
     const cases: Array<[Float32Array, AugmentParams[], string]> = [
       [images, [], 'empty-batch'],
       [images, augmentParams(3, 1), 'input-length'],
       [images, [{ ...IDENTITY_AUGMENT, zoom: 0 }], 'bad-params'],
       [images, [{ ...IDENTITY_AUGMENT, rotation: Number.NaN }], 'bad-params'],
-      [
-        images,
-        [{ ...IDENTITY_AUGMENT, erase: { x: 40, y: 0, width: 9, height: 4, value: 0.5 } }],
-        'bad-params',
-      ],
-      [
-        images,
-        [{ ...IDENTITY_AUGMENT, erase: { x: 0, y: 0, width: 0, height: 4, value: 0.5 } }],
-        'bad-params',
-      ],
-      [
-        images,
-        [{ ...IDENTITY_AUGMENT, erase: { x: 1.5, y: 0, width: 4, height: 4, value: 0.5 } }],
-        'bad-params',
-      ],
-      [
-        images,
-        [{ ...IDENTITY_AUGMENT, erase: { x: 0, y: 0, width: 4, height: 4, value: 1.5 } }],
-        'bad-params',
-      ],
+      ...[{ x: 40, width: 9 }, { width: 0 }, { x: 1.5 }, { value: 1.5 }].map(badErase),
     ];
     for (const [input, params, code] of cases) {
       expect(() => augmentReference(input, params)).toThrow(expect.objectContaining({ code }));

@@ -33,11 +33,13 @@ export { preprocessReference } from './preprocess-reference.ts';
 export {
   augmentParams,
   DEFAULT_AUGMENT_RANGES,
+  eraseBox,
   IDENTITY_AUGMENT,
   inverseMapping,
   mulberry32,
   type AugmentParams,
   type AugmentRanges,
+  type EraseRect,
 } from './augment-params.ts';
 export { augment, augmentBytesMoved } from './augment.ts';
 export { augmentReference } from './augment-reference.ts';
