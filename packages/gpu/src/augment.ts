@@ -30,10 +30,9 @@ export function packAugmentParams(params: readonly AugmentParams[]): Float32Arra
 /** The bytes one augment call moves (see augment.wgsl). */
 export function augmentBytesMoved(n: number, inputOnGpu = true): BytesMoved {
   const image = OUT_PIXELS * 4;
-  const record = SAMPLE_RECORD_BYTES;
   return {
-    upload: n * record + (inputOnGpu ? 0 : n * image),
-    read: n * (image + record),
+    upload: n * SAMPLE_RECORD_BYTES + (inputOnGpu ? 0 : n * image),
+    read: n * (image + SAMPLE_RECORD_BYTES),
     written: n * image,
   };
 }
