@@ -1,5 +1,6 @@
 // fer train: trains one architecture on a fer4-format folder (see trainer.ts).
 import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_AUGMENT_RANGES } from '@affect/gpu';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ARCHS, DEFAULT_WIDTH, isArch } from '../models/architectures.ts';
 import {
@@ -17,6 +18,8 @@ import { bestEpochText, listText } from '../report/build.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
+const ERASE_AREA = DEFAULT_AUGMENT_RANGES.eraseArea.map((f) => f * 100).join('-') + '%';
+
 const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
 
   --data <dir>          fer4-format data folder (default ../shared/data/fer4)
@@ -28,7 +31,7 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --label-smoothing <x> (default ${DEFAULT_CONFIG.labelSmoothing})
   --class-weights <balanced|none>  (default ${DEFAULT_CONFIG.classWeights})
   --no-augment          train without augmentation
-  --erase <p>           random erasing: with augmentation, erase one rectangle (2-20% of the
+  --erase <p>           random erasing: with augmentation, erase one rectangle (${ERASE_AREA} of the
                         image, a random grey) in a share p of the training images (default 0: none)
   --patience <n>        early stopping: epochs without a better validation macro-F1 (default ${DEFAULT_CONFIG.patience})
   --bn-images <n>       re-estimate batch-norm statistics on n training images before each
