@@ -12,8 +12,7 @@ import {
   type GpuContext,
   type Tf,
 } from '@affect/gpu';
-import { parseCommandArgs } from './args.ts';
-import { CliError } from './errors.ts';
+import { choiceFlag, parseCommandArgs } from './args.ts';
 import type { Command } from './main.ts';
 
 const USAGE = `usage: fer doctor [--json] [--prefer hardware|software|opengles]
@@ -226,11 +225,7 @@ export const doctorCommand: Command = {
   async run(argv) {
     const values = parseCommandArgs(argv, { json: { type: 'boolean' }, prefer: { type: 'string' } }, USAGE);
     if (!values) return 0;
-    const prefer = values.prefer;
-    if (prefer !== undefined && !PATHS.includes(prefer as AdapterPath)) {
-      throw new CliError(`--prefer must be one of ${PATHS.join(', ')} (got '${prefer}')`);
-    }
-    const report = await diagnose(prefer as AdapterPath | undefined);
+    const report = await diagnose(choiceFlag(values.prefer, 'prefer', PATHS, USAGE));
     console.log(values.json ? JSON.stringify(report, null, 2) : formatText(report));
     return 0;
   },

@@ -6,7 +6,7 @@ import { ModelFileError } from '../models/io.ts';
 import { DataError } from '../data/errors.ts';
 import { FIGURES_DIR, generateReport } from '../report/report.ts';
 import type { ReportData } from '../report/build.ts';
-import { parseCommandArgs } from './args.ts';
+import { numberFlag, parseCommandArgs } from './args.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
 
@@ -32,13 +32,6 @@ test images with tfjs wasm and webgpu, and evaluates the ensemble on test and va
   --runs <n>           timed runs per model and batch size on wasm (default ${DEFAULT_RUNS})
   --gpu-runs <n>       timed runs on webgpu (default ${DEFAULT_GPU_RUNS}; a software adapter is slow)
   --no-webgpu          skip the webgpu timing`;
-
-function count(v: string | undefined, name: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer, got '${v}'`);
-  return n;
-}
 
 const pct = (x: number | undefined) => (x === undefined ? '     –' : `${(100 * x).toFixed(1).padStart(5)}%`);
 const msText = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
@@ -96,8 +89,8 @@ export const reportCommand: Command = {
     const options = {
       dataDir: resolve(values.data ?? '../shared/data/fer4'),
       modelsDir,
-      runs: count(values.runs, 'runs', DEFAULT_RUNS),
-      gpuRuns: count(values['gpu-runs'], 'gpu-runs', DEFAULT_GPU_RUNS),
+      runs: numberFlag(values.runs, 'runs', 'count') ?? DEFAULT_RUNS,
+      gpuRuns: numberFlag(values['gpu-runs'], 'gpu-runs', 'count') ?? DEFAULT_GPU_RUNS,
       webgpu: !values['no-webgpu'],
       log: (line: string) => console.error(line),
     };

@@ -1,9 +1,8 @@
 // fer ship: put a run's best model (or its SWA average) into models/<arch>/ with its metrics.
 import { resolve } from 'node:path';
-import { ARCHS, isArch } from '../models/architectures.ts';
-import { shipModel, FLOAT16_TOLERANCE_POINTS, SHIP_SOURCES, type ShipSource } from '../models/ship.ts';
-import { parseCommandArgs } from './args.ts';
-import { CliError } from './errors.ts';
+import { ARCHS } from '../models/architectures.ts';
+import { shipModel, FLOAT16_TOLERANCE_POINTS, SHIP_SOURCES } from '../models/ship.ts';
+import { choiceFlag, parseCommandArgs, requiredChoice } from './args.ts';
 import type { Command } from './main.ts';
 
 const HELP = `usage: fer ship --arch <${ARCHS.join('|')}> [--run runs/<arch>] [--from ${SHIP_SOURCES.join('|')}] [--data <dir>] [--models-dir models]
@@ -27,15 +26,12 @@ export const shipCommand: Command = {
       HELP,
     );
     if (!values) return 0;
-    if (!values.arch || !isArch(values.arch))
-      throw new CliError(`--arch must be one of ${ARCHS.join(', ')}\n\n${HELP}`);
-    const from = values.from ?? 'best';
-    if (!(SHIP_SOURCES as readonly string[]).includes(from))
-      throw new CliError(`--from must be one of ${SHIP_SOURCES.join(', ')}\n\n${HELP}`);
+    const arch = requiredChoice(values.arch, 'arch', ARCHS, HELP);
+    const from = choiceFlag(values.from, 'from', SHIP_SOURCES, HELP) ?? 'best';
     const m = await shipModel({
-      arch: values.arch,
-      runDir: resolve(values.run ?? `runs/${values.arch}`),
-      from: from as ShipSource,
+      arch,
+      runDir: resolve(values.run ?? `runs/${arch}`),
+      from,
       dataDir: resolve(values.data ?? '../shared/data/fer4'),
       modelsDir: values['models-dir'] ? resolve(values['models-dir']) : undefined,
     });

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_AUGMENT_RANGES } from '@affect/gpu';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ARCHS, DEFAULT_WIDTH, isArch } from '../models/architectures.ts';
+import { ARCHS, DEFAULT_WIDTH } from '../models/architectures.ts';
 import {
   DEFAULT_CONFIG,
   resolveTrainBackend,
@@ -13,10 +13,13 @@ import {
 } from '../train/trainer.ts';
 import type { TrainBackend } from '../train/messages.ts';
 import { formatDuration } from '../train/progress.ts';
-import { parseCommandArgs } from './args.ts';
+import { choiceFlag, numberFlag, parseCommandArgs, requiredChoice } from './args.ts';
 import { bestEpochText, listText } from '../report/build.ts';
 import { CliError } from './errors.ts';
 import type { Command } from './main.ts';
+
+const CLASS_WEIGHTS = ['balanced', 'none'] as const;
+const BACKENDS: readonly (TrainBackend | 'auto')[] = ['auto', 'webgpu', 'wasm', 'cpu'];
 
 const ERASE_AREA = DEFAULT_AUGMENT_RANGES.eraseArea.map((f) => f * 100).join('-') + '%';
 
@@ -98,16 +101,6 @@ const RECIPE_OPTIONS = [
   'width',
 ] as const;
 
-function num(v: string | undefined, name: string, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < 0)
-    throw new CliError(
-      `--${name} must be a ${integer ? 'non-negative integer' : 'non-negative number'}, got '${v}'`,
-    );
-  return x;
-}
-
 export const trainCommand: Command = {
   async run(argv) {
     const values = parseCommandArgs(
@@ -141,8 +134,7 @@ export const trainCommand: Command = {
       HELP,
     );
     if (!values) return 0;
-    if (!values.arch || !isArch(values.arch))
-      throw new CliError(`--arch must be one of ${ARCHS.join(', ')}\n\n${HELP}`);
+    const arch = requiredChoice(values.arch, 'arch', ARCHS, HELP);
     if (values.resume) {
       const recipe = RECIPE_OPTIONS.filter((name) => values[name] !== undefined);
       if (recipe.length > 0)
@@ -151,62 +143,60 @@ export const trainCommand: Command = {
             `cannot be given with it; start a new run (another --out) to change the recipe`,
         );
     }
-    const classWeights = values['class-weights'] ?? DEFAULT_CONFIG.classWeights;
-    if (classWeights !== 'balanced' && classWeights !== 'none')
-      throw new CliError(`--class-weights must be balanced or none`);
-    const wantedBackend = values.backend ?? 'auto';
-    if (!['auto', 'webgpu', 'wasm', 'cpu'].includes(wantedBackend))
-      throw new CliError(`--backend must be auto, webgpu, wasm or cpu`);
-    const backend = await resolveTrainBackend(wantedBackend as TrainBackend | 'auto');
+    const classWeights =
+      choiceFlag(values['class-weights'], 'class-weights', CLASS_WEIGHTS) ?? DEFAULT_CONFIG.classWeights;
+    const backend = await resolveTrainBackend(choiceFlag(values.backend, 'backend', BACKENDS) ?? 'auto');
     const defaultWorkers = backend === 'webgpu' ? 1 : DEFAULT_CONFIG.workers;
     if (values.freeze && !values.init) throw new CliError('--freeze needs --init <model.json>');
-    const width = num(values.width, 'width');
+    const width = numberFlag(values.width, 'width');
     if (width !== undefined) {
-      if (DEFAULT_WIDTH[values.arch] === undefined)
+      if (DEFAULT_WIDTH[arch] === undefined)
         throw new CliError(
-          `--width scales ${listText(Object.keys(DEFAULT_WIDTH))} only; ${values.arch} has a fixed width`,
+          `--width scales ${listText(Object.keys(DEFAULT_WIDTH))} only; ${arch} has a fixed width`,
         );
       if (width <= 0 || width > 4)
         throw new CliError(`--width must be above 0 and at most 4, got '${values.width}'`);
     }
-    const erase = num(values.erase, 'erase');
+    const erase = numberFlag(values.erase, 'erase');
     if (erase !== undefined && erase > 1)
       throw new CliError(`--erase is a share of the images, from 0 to 1, got '${values.erase}'`);
     if (erase && values['no-augment'])
       throw new CliError('--erase is part of augmentation: drop --no-augment');
-    const out = resolve(values.out ?? `runs/${values.arch}`);
+    const out = resolve(values.out ?? `runs/${arch}`);
     const kept = values.resume ? resumeDefaults(out) : {};
     const config: TrainConfig = {
       ...DEFAULT_CONFIG,
-      arch: values.arch,
+      arch,
       dataDir: resolve(values.data ?? '../shared/data/fer4'),
       out,
-      epochs: num(values.epochs, 'epochs', true) ?? kept.epochs ?? DEFAULT_CONFIG.epochs,
-      batch: num(values.batch, 'batch', true) ?? DEFAULT_CONFIG.batch,
-      lr: num(values.lr, 'lr') ?? DEFAULT_CONFIG.lr,
-      weightDecay: num(values['weight-decay'], 'weight-decay') ?? DEFAULT_CONFIG.weightDecay,
-      labelSmoothing: num(values['label-smoothing'], 'label-smoothing') ?? DEFAULT_CONFIG.labelSmoothing,
+      epochs: numberFlag(values.epochs, 'epochs', 'integer') ?? kept.epochs ?? DEFAULT_CONFIG.epochs,
+      batch: numberFlag(values.batch, 'batch', 'integer') ?? DEFAULT_CONFIG.batch,
+      lr: numberFlag(values.lr, 'lr') ?? DEFAULT_CONFIG.lr,
+      weightDecay: numberFlag(values['weight-decay'], 'weight-decay') ?? DEFAULT_CONFIG.weightDecay,
+      labelSmoothing:
+        numberFlag(values['label-smoothing'], 'label-smoothing') ?? DEFAULT_CONFIG.labelSmoothing,
       classWeights,
       augment: !values['no-augment'],
       ...(erase ? { erase } : {}),
-      patience: num(values.patience, 'patience', true) ?? kept.patience ?? DEFAULT_CONFIG.patience,
-      seed: num(values.seed, 'seed', true) ?? DEFAULT_CONFIG.seed,
-      workers: num(values.workers, 'workers', true) ?? defaultWorkers,
+      patience:
+        numberFlag(values.patience, 'patience', 'integer') ?? kept.patience ?? DEFAULT_CONFIG.patience,
+      seed: numberFlag(values.seed, 'seed', 'integer') ?? DEFAULT_CONFIG.seed,
+      workers: numberFlag(values.workers, 'workers', 'count') ?? defaultWorkers,
       backend,
-      limitPerClass: num(values['limit-per-class'], 'limit-per-class', true),
-      valLimit: num(values['val-limit'], 'val-limit', true),
+      limitPerClass: numberFlag(values['limit-per-class'], 'limit-per-class', 'integer'),
+      valLimit: numberFlag(values['val-limit'], 'val-limit', 'integer'),
       init: values.init ? portablePath(values.init) : undefined,
-      freeze: num(values.freeze, 'freeze', true) ?? 0,
+      freeze: numberFlag(values.freeze, 'freeze', 'integer') ?? 0,
       ...(width !== undefined ? { width } : {}),
-      bnImages: num(values['bn-images'], 'bn-images', true) ?? kept.bnImages ?? DEFAULT_CONFIG.bnImages,
-      swaEpochs: num(values.swa, 'swa', true),
-      swaLr: num(values['swa-lr'], 'swa-lr'),
+      bnImages:
+        numberFlag(values['bn-images'], 'bn-images', 'integer') ?? kept.bnImages ?? DEFAULT_CONFIG.bnImages,
+      swaEpochs: numberFlag(values.swa, 'swa', 'integer'),
+      swaLr: numberFlag(values['swa-lr'], 'swa-lr'),
     };
     if (config.swaLr === 0) throw new CliError('--swa-lr must be greater than 0');
     if (config.swaLr !== undefined && !config.swaEpochs && !values.resume)
       throw new CliError('--swa-lr sets the rate of the SWA epochs: give --swa <n> too');
     if (config.batch < 2) throw new CliError('--batch must be at least 2');
-    if (config.workers < 1) throw new CliError('--workers must be at least 1');
     const result = await train(config, Boolean(values.resume), {
       onStart: (i) =>
         console.log(
