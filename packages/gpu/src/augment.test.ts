@@ -218,6 +218,17 @@ test('augmentParams draws no erase by default; with a probability, erases inside
   expect(erased.some((p) => p.erase!.x + p.erase!.width === OUT_SIDE)).toBe(true);
 });
 
+test("erasing draws after a sample's other parameters, so a seed gives the same first sample with or without it", () => {
+  const plain = augmentParams(400, 17);
+  const erased = augmentParams(400, 17, { eraseProbability: 1 });
+  expect(erased.every((p) => p.erase !== undefined)).toBe(true);
+  const { erase: _, ...first } = erased[0];
+  expect(first).toEqual(plain[0]);
+  // Later samples differ: the erase draws shift the stream.
+  const { erase: __, ...second } = erased[1];
+  expect(second).not.toEqual(plain[1]);
+});
+
 test('inverseMapping of the identity is exactly the identity', () => {
   expect(inverseMapping(IDENTITY_AUGMENT)).toMatchObject({
     a: 1,

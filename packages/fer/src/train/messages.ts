@@ -30,10 +30,15 @@ export interface GradRequest {
   pixels: Uint8Array;
   labels: Uint8Array;
   classWeights: number[];
-  augment: boolean;
-  augmentSeed: number;
-  /** Chance of random erasing per image when augmenting (TrainConfig.erase; 0: none). */
-  erase: number;
+  /** How the batch is augmented; absent: it is not (--no-augment). */
+  augment?: BatchAugment;
+}
+
+/** A batch's augmentation: the seed its parameters are drawn from and the chance of erasing. */
+export interface BatchAugment {
+  seed: number;
+  /** Chance of random erasing per image (TrainConfig.erase; 0: none). */
+  eraseProbability: number;
 }
 
 export interface ApplyRequest {

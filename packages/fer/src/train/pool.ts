@@ -2,7 +2,7 @@
 // model replica; requests to one worker are answered in order.
 import { Worker } from 'node:worker_threads';
 import { IMAGE_BYTES } from '../data/format.ts';
-import type { FromWorker, GradResult, ToWorker, WorkerInit } from './messages.ts';
+import type { BatchAugment, FromWorker, GradResult, ToWorker, WorkerInit } from './messages.ts';
 
 type Reply = Exclude<FromWorker, { type: 'error' }>;
 
@@ -95,9 +95,7 @@ export class WorkerPool {
   async gradients(
     slices: Array<{ pixels: Uint8Array; labels: Uint8Array }>,
     classWeights: number[],
-    augment: boolean,
-    augmentSeed: number,
-    erase: number,
+    augment: BatchAugment | undefined,
   ): Promise<{ grads: Float32Array; weightedLoss: number; weightSum: number; correct: number; n: number }> {
     const results: GradResult[] = (
       await Promise.all(
@@ -108,9 +106,8 @@ export class WorkerPool {
               pixels: s.pixels,
               labels: s.labels,
               classWeights,
-              augment,
-              augmentSeed: augmentSeed * 31 + i,
-              erase,
+              // Each worker's slice draws its own parameters.
+              augment: augment && { ...augment, seed: augment.seed * 31 + i },
             },
             'grad',
             [s.pixels.buffer as ArrayBuffer],

@@ -434,9 +434,9 @@ export async function train(
         const g = await pool.gradients(
           slices,
           classWeights,
-          config.augment,
-          config.seed * 1_000_003 + epoch * 10_007 + step,
-          config.erase ?? 0,
+          config.augment
+            ? { seed: config.seed * 1_000_003 + epoch * 10_007 + step, eraseProbability: config.erase ?? 0 }
+            : undefined,
         );
         const scale = 1 / g.weightSum;
         for (let j = 0; j < g.grads.length; j++) g.grads[j] *= scale;

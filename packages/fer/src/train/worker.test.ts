@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '../tfjs/tf.ts';
-import { createReplica, requestAugmentParams } from './worker.ts';
+import { createReplica } from './worker.ts';
 import { seededRandom } from '../data/testing.ts';
 
 describe('training replica', () => {
@@ -26,9 +26,7 @@ describe('training replica', () => {
         pixels: pixels(),
         labels,
         classWeights: [1, 1, 1, 1],
-        augment: true,
-        augmentSeed: seed,
-        erase: seed % 2 === 0 ? 0 : 0.5,
+        augment: { seed, eraseProbability: seed % 2 === 0 ? 0 : 0.5 },
       });
       expect(g.grads.length).toBe(replica.trainableSizes.reduce((a, b) => a + b, 0));
       expect(g.grads.some((v) => v !== 0)).toBe(true);
@@ -39,20 +37,6 @@ describe('training replica', () => {
     for (let s = 1; s <= 3; s++) await step(s);
     await replica.predict(pixels(), true);
     expect(tf.memory().numTensors).toBe(before);
-  });
-
-  it('augments a gradient request with the erasing it asks for, the rest of the augmentation unchanged', () => {
-    const req = { labels: new Uint8Array(400), augmentSeed: 17 };
-    const plain = requestAugmentParams({ ...req, erase: 0 });
-    const erased = requestAugmentParams({ ...req, erase: 1 });
-    expect(plain.some((p) => p.erase)).toBe(false);
-    expect(erased.every((p) => p.erase)).toBe(true);
-    // Erasing draws after a sample's other parameters, so the first sample's are shared.
-    const { erase: _, ...first } = erased[0];
-    expect(first).toEqual(plain[0]);
-    const half = requestAugmentParams({ ...req, erase: 0.5 }).filter((p) => p.erase).length;
-    expect(half).toBeGreaterThan(150);
-    expect(half).toBeLessThan(250);
   });
 
   it('re-estimates batch-norm statistics as the mean of batch statistics (precise BN)', async () => {

@@ -28,11 +28,6 @@ import { IMAGE_SIDE } from '../data/format.ts';
 
 const PREDICT_CHUNK = 256;
 
-/** The augmentation a gradient request asks for: one parameter set per image, erasing included. */
-export function requestAugmentParams(req: Pick<GradRequest, 'labels' | 'augmentSeed' | 'erase'>) {
-  return augmentParams(req.labels.length, req.augmentSeed, { eraseProbability: req.erase });
-}
-
 export class Replica {
   private readonly vars: tf.Variable[];
   private readonly optimizer: tf.AdamOptimizer;
@@ -103,7 +98,7 @@ export class Replica {
       const x = tf.tensor4d(input, shape);
       return { x, release: () => x.dispose() };
     }
-    const params = requestAugmentParams(req);
+    const params = augmentParams(n, req.augment.seed, { eraseProbability: req.augment.eraseProbability });
     if (this.gpu) {
       const buffer = await augment(this.gpu, input, params);
       const x = tensorFromGpuBuffer(tf as unknown as Tf, buffer, shape) as tf.Tensor4D;
