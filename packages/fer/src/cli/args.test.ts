@@ -5,6 +5,19 @@ import { CliError } from './errors.ts';
 const HELP = 'usage: fer thing --name <x> [--loud]';
 const OPTIONS = { name: { type: 'string' }, loud: { type: 'boolean', default: false } } as const;
 
+/** The usage error `run` throws (fails the test where it throws none or another kind). */
+function usageError(run: () => unknown): CliError {
+  let err: unknown;
+  try {
+    run();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(CliError);
+  expect(err).toMatchObject({ exitCode: 2, code: 'usage' });
+  return err as CliError;
+}
+
 describe('parseCommandArgs', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -20,32 +33,11 @@ describe('parseCommandArgs', () => {
   });
 
   it.each([[['--nope']], [['--name']], [['extra']]])('%j is a usage error ending with the help', (argv) => {
-    let err: unknown;
-    try {
-      parseCommandArgs(argv, OPTIONS, HELP);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(CliError);
-    expect(err).toMatchObject({ exitCode: 2, code: 'usage' });
-    const message = (err as CliError).message;
+    const message = usageError(() => parseCommandArgs(argv, OPTIONS, HELP)).message;
     expect(message.endsWith(`\n\n${HELP}`)).toBe(true);
     expect(message.split('\n')[0]).not.toBe('');
   });
 });
-
-/** The usage error `run` throws (fails the test where it throws none or another kind). */
-function usageError(run: () => unknown): CliError {
-  let err: unknown;
-  try {
-    run();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(CliError);
-  expect(err).toMatchObject({ exitCode: 2, code: 'usage' });
-  return err as CliError;
-}
 
 describe('numberFlag', () => {
   it('is undefined where the flag is absent and the number where it is given', () => {
