@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '../tfjs/tf.ts';
-import { createReplica } from './worker.ts';
+import { augmentParams } from '@affect/gpu';
+import { batchAugmentParams, createReplica } from './worker.ts';
 import { seededRandom } from '../data/testing.ts';
 
 describe('training replica', () => {
@@ -37,6 +38,17 @@ describe('training replica', () => {
     for (let s = 1; s <= 3; s++) await step(s);
     await replica.predict(pixels(), true);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("draws a batch's augmentation from the request's seed with the erasing it asks for", () => {
+    const plain = batchAugmentParams(400, { seed: 17, eraseProbability: 0 });
+    expect(plain).toEqual(augmentParams(400, 17));
+    expect(plain.some((p) => p.erase)).toBe(false);
+    const erased = batchAugmentParams(400, { seed: 17, eraseProbability: 1 });
+    expect(erased.every((p) => p.erase)).toBe(true);
+    const half = batchAugmentParams(400, { seed: 17, eraseProbability: 0.5 }).filter((p) => p.erase).length;
+    expect(half).toBeGreaterThan(150);
+    expect(half).toBeLessThan(250);
   });
 
   it('re-estimates batch-norm statistics as the mean of batch statistics (precise BN)', async () => {

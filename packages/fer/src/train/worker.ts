@@ -23,10 +23,23 @@ import { registerWasmConvGradients } from '../tfjs/wasm-gradients.ts';
 import { registerFastBatchNormGradient } from '../tfjs/batchnorm-gradient.ts';
 import { registerWasmFastReductions } from '../tfjs/wasm-fast-kernels.ts';
 import { toUnitFloats } from './batch.ts';
-import type { FromWorker, GradRequest, GradResult, NamedWeights, ToWorker, WorkerInit } from './messages.ts';
+import type {
+  BatchAugment,
+  FromWorker,
+  GradRequest,
+  GradResult,
+  NamedWeights,
+  ToWorker,
+  WorkerInit,
+} from './messages.ts';
 import { IMAGE_SIDE } from '../data/format.ts';
 
 const PREDICT_CHUNK = 256;
+
+/** One augmentation parameter set per image of a batch, erasing included, as the request asks. */
+export function batchAugmentParams(n: number, augment: BatchAugment) {
+  return augmentParams(n, augment.seed, { eraseProbability: augment.eraseProbability });
+}
 
 export class Replica {
   private readonly vars: tf.Variable[];
@@ -98,7 +111,7 @@ export class Replica {
       const x = tf.tensor4d(input, shape);
       return { x, release: () => x.dispose() };
     }
-    const params = augmentParams(n, req.augment.seed, { eraseProbability: req.augment.eraseProbability });
+    const params = batchAugmentParams(n, req.augment);
     if (this.gpu) {
       const buffer = await augment(this.gpu, input, params);
       const x = tensorFromGpuBuffer(tf as unknown as Tf, buffer, shape) as tf.Tensor4D;
