@@ -1,16 +1,14 @@
 // Each fer command refuses a bad flag value with a usage error before it does any work.
 import { describe, expect, it } from 'vitest';
-import { CliError } from './errors.ts';
 import { doctorCommand } from './doctor.ts';
 import { shipCommand } from './ship.ts';
 import { trainCommand } from './train.ts';
 import type { Command } from './main.ts';
+import { commandUsageError } from './testing.ts';
 
+/** The first line of the usage error (the rest is the command's help). */
 async function usageMessage(command: Command, ...argv: string[]): Promise<string> {
-  const err = await command.run(argv).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(CliError);
-  expect(err).toMatchObject({ exitCode: 2, code: 'usage' });
-  return (err as CliError).message.split('\n')[0];
+  return (await commandUsageError(command, ...argv)).message.split('\n')[0];
 }
 
 describe('fer command flags', () => {

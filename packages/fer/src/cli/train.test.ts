@@ -4,12 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { portablePath, resumeDefaults, trainCommand } from './train.ts';
+import { commandUsageError } from './testing.ts';
 
-async function usageError(...argv: string[]): Promise<CliError> {
-  const err = await trainCommand.run(argv).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(CliError);
-  return err as CliError;
-}
+const usageError = (...argv: string[]): Promise<CliError> => commandUsageError(trainCommand, ...argv);
 
 describe('fer train --resume', () => {
   it('refuses recipe options, naming each, before touching the run', async () => {
