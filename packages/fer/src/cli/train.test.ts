@@ -102,6 +102,24 @@ describe('fer train --width', () => {
   });
 });
 
+describe('fer train --view', () => {
+  it('takes pixels or gradients and is part of the recipe', async () => {
+    expect((await usageError('--arch', 'cnn', '--backend', 'wasm', '--view', 'edges')).message).toMatch(
+      /--view must be one of pixels, gradients, got 'edges'/,
+    );
+    const err = await usageError(
+      '--arch',
+      'cnn',
+      '--out',
+      '/nonexistent/run',
+      '--resume',
+      '--view',
+      'gradients',
+    );
+    expect(err.message).toMatch(/--view cannot be given with it/);
+  });
+});
+
 describe('fer train --erase', () => {
   it('takes a share from 0 to 1, needs augmentation and is part of the recipe', async () => {
     expect((await usageError('--arch', 'cnn', '--backend', 'wasm', '--erase', '1.5')).message).toMatch(

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_AUGMENT_RANGES } from '@affect/gpu';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ARCHS, DEFAULT_WIDTH } from '../models/architectures.ts';
+import { ARCHS, DEFAULT_WIDTH, VIEWS } from '../models/architectures.ts';
 import {
   DEFAULT_CONFIG,
   resolveTrainBackend,
@@ -43,6 +43,8 @@ const HELP = `usage: fer train --arch <${ARCHS.join('|')}> [options]
   --width <x>           channel width multiplier of cnn (default ${DEFAULT_WIDTH.cnn}: 32-64-128-256), vgg16
                         (default ${DEFAULT_WIDTH.vgg16}: VGG16's widths / 4) or efficientnet (default
                         ${DEFAULT_WIDTH.efficientnet}); 1.5x the default width is about 2.25x the work
+  --view <${VIEWS.join('|')}>  what the network sees: the gray image (default) or, through a
+                        fixed 3x3 Sobel layer and a ReLU, its horizontal and vertical gradients
   --workers <n>         data-parallel worker threads (default: cores, max 2)
   --backend <auto|webgpu|wasm|cpu>  where replicas run (default auto: WebGPU on a real GPU, else wasm)
   --limit-per-class <n> train on at most n images per class (quick runs)
@@ -99,6 +101,7 @@ const RECIPE_OPTIONS = [
   'init',
   'freeze',
   'width',
+  'view',
 ] as const;
 
 export const trainCommand: Command = {
@@ -127,6 +130,7 @@ export const trainCommand: Command = {
         init: { type: 'string' },
         freeze: { type: 'string' },
         width: { type: 'string' },
+        view: { type: 'string' },
         swa: { type: 'string' },
         'swa-lr': { type: 'string' },
         resume: { type: 'boolean' },
@@ -157,6 +161,7 @@ export const trainCommand: Command = {
       if (width <= 0 || width > 4)
         throw new CliError(`--width must be above 0 and at most 4, got '${values.width}'`);
     }
+    const view = choiceFlag(values.view, 'view', VIEWS);
     const erase = numberFlag(values.erase, 'erase');
     if (erase !== undefined && erase > 1)
       throw new CliError(`--erase is a share of the images, from 0 to 1, got '${values.erase}'`);
@@ -188,6 +193,7 @@ export const trainCommand: Command = {
       init: values.init ? portablePath(values.init) : undefined,
       freeze: numberFlag(values.freeze, 'freeze', 'integer') ?? 0,
       ...(width !== undefined ? { width } : {}),
+      ...(view !== undefined && view !== 'pixels' ? { view } : {}),
       bnImages:
         numberFlag(values['bn-images'], 'bn-images', 'integer') ?? kept.bnImages ?? DEFAULT_CONFIG.bnImages,
       swaEpochs: numberFlag(values.swa, 'swa', 'integer'),

@@ -1,6 +1,8 @@
 import { describe, expect, it, beforeAll } from 'vitest';
+import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '../tfjs/tf.ts';
-import { ARCHS, buildModel, DEFAULT_WIDTH, scaleStages } from './architectures.ts';
+import { ARCHS, buildModel, DEFAULT_WIDTH, GRADIENT_VIEW_KERNELS, scaleStages } from './architectures.ts';
+import { seededRandom } from '../data/testing.ts';
 import { countMacs } from './flops.ts';
 
 // Parameter counts pin the architectures: a change to any layer shows up here and must
@@ -94,4 +96,67 @@ describe('architectures', () => {
     expect(stages.map((s) => s.filters)).toEqual([8, 16, 24, 40, 56, 96, 160]);
     model.dispose();
   });
+
+  it("the gradients view: a fixed Sobel layer and ReLU in front, equal to its reference on random images", async () => {
+    const rand = seededRandom(21);
+    const side = 48;
+    const image = Float32Array.from({ length: side * side }, () => rand());
+    const expected = gradientViewReference(image, side);
+    for (const arch of ARCHS) {
+      const model = buildModel(arch, { numClasses: 4, seed: 3, view: 'gradients' });
+      // The fixed 3x3x4 kernel, and a first learned conv that reads 4 channels, not 1: 3 more
+      // 3x3 slices per filter. The rest of the network is the same.
+      const first = model.layers.find((l) => l.getClassName() === 'Conv2D' && l.name !== 'view_sobel')!;
+      const [kh, kw, channels, filters] = first.getWeights()[0].shape as number[];
+      expect([kh, kw, channels]).toEqual([3, 3, 4]);
+      expect(model.countParams()).toBe(EXPECTED_PARAMS[arch] + 4 * 9 + 3 * 9 * filters);
+      const sobel = model.getLayer('view_sobel');
+      expect(sobel.trainable).toBe(false);
+      expect(model.trainableWeights.some((w) => w.originalName.startsWith('view_'))).toBe(false);
+      expect(model.layers[1].name).toBe('view_sobel');
+      const front = tfl.model({ inputs: model.inputs, outputs: model.getLayer('view_relu').output });
+      const x = tf.tensor4d(image, [1, side, side, 1]);
+      const y = front.predict(x) as tf.Tensor;
+      expect(y.shape).toEqual([1, side, side, 4]);
+      const got = await y.data();
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+      expect(worst).toBeLessThan(1e-5);
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+    // On a left-to-right ramp the view is +x only: Sobel's 1-2-1 rows times the step of 2 pixels.
+    const ramp = Float32Array.from({ length: side * side }, (_, i) => (i % side) / side);
+    const inside = gradientViewReference(ramp, side).subarray((10 * side + 10) * 4, (10 * side + 10) * 4 + 4);
+    expect(Array.from(inside).map((v) => Math.round(v * side * 1e4) / 1e4)).toEqual([8, 0, 0, 0]);
+    // Random pixels give gradients of both signs in both directions: no channel is all zero.
+    for (let c = 0; c < 4; c++) expect(expected.filter((_, i) => i % 4 === c).some((v) => v > 0.5)).toBe(true);
+    const pixels = buildModel('cnn', { numClasses: 4, view: 'pixels' });
+    expect(pixels.countParams()).toBe(EXPECTED_PARAMS.cnn);
+    expect(pixels.layers.some((l) => l.name.startsWith('view_'))).toBe(false);
+    pixels.dispose();
+  });
 });
+
+/**
+ * Reference for the gradients view: 3x3 correlation with each of GRADIENT_VIEW_KERNELS over
+ * the image zero-padded by one pixel ('same'), then ReLU; channels last.
+ */
+function gradientViewReference(image: Float32Array, side: number): Float32Array {
+  const k = GRADIENT_VIEW_KERNELS.length;
+  const out = new Float32Array(side * side * k);
+  for (let y = 0; y < side; y++)
+    for (let x = 0; x < side; x++)
+      for (let c = 0; c < k; c++) {
+        let sum = 0;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = y + dy;
+            const xx = x + dx;
+            if (yy < 0 || yy >= side || xx < 0 || xx >= side) continue;
+            sum += GRADIENT_VIEW_KERNELS[c][(dy + 1) * 3 + (dx + 1)] * image[yy * side + xx];
+          }
+        out[(y * side + x) * k + c] = Math.max(0, sum);
+      }
+  return out;
+}

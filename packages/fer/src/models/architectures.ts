@@ -8,6 +8,7 @@ import {
   type SymbolicTensor,
   type LayersModel,
 } from '@tensorflow/tfjs-layers';
+import { tensor4d } from '@tensorflow/tfjs-core';
 
 export const ARCHS = ['cnn', 'vgg16', 'resnetv2', 'efficientnet'] as const;
 export type Arch = (typeof ARCHS)[number];
@@ -21,7 +22,27 @@ export interface ArchOptions {
    * Undefined keeps the default.
    */
   width?: number;
+  /**
+   * What the network's first layer sees (VIEWS); undefined or 'pixels': the gray image itself.
+   */
+  view?: View;
 }
+
+/**
+ * Input views. 'gradients' puts a fixed, non-trainable 3x3 Sobel layer and a ReLU in front
+ * of the network: four maps, the positive and negative parts of the horizontal and vertical
+ * intensity gradients (GRADIENT_VIEW_KERNELS), so the network sees edges and not brightness.
+ * A model that sees another view errs on other faces, which an ensemble can use.
+ */
+export const VIEWS = ['pixels', 'gradients'] as const;
+export type View = (typeof VIEWS)[number];
+
+/** The 'gradients' view's four 3x3 kernels, row-major, in channel order: +x, −x, +y, −y. */
+export const GRADIENT_VIEW_KERNELS: readonly (readonly number[])[] = (() => {
+  const gx = [-1, 0, 1, -2, 0, 2, -1, 0, 1];
+  const gy = [-1, -2, -1, 0, 0, 0, 1, 2, 1];
+  return [gx, gx.map((v) => -v), gy, gy.map((v) => -v)];
+})();
 
 /** The architectures `width` applies to, and their default width. */
 export const DEFAULT_WIDTH: Partial<Record<Arch, number>> = { cnn: 1, vgg16: 0.25, efficientnet: 0.5 };
@@ -83,6 +104,26 @@ function bnActivation(x: SymbolicTensor, activation: 'relu' | 'swish', prefix: s
   return tfl.activation({ activation, name: `${prefix}_${activation}` }).apply(y) as SymbolicTensor;
 }
 
+/** The network's input as its first learned layer sees it (ArchOptions.view). */
+function inputView(input: SymbolicTensor, o: ArchOptions): SymbolicTensor {
+  if ((o.view ?? 'pixels') === 'pixels') return input;
+  const kernels = GRADIENT_VIEW_KERNELS.length;
+  const sobel = tfl
+    .conv2d({ filters: kernels, kernelSize: 3, padding: 'same', useBias: false, trainable: false, name: 'view_sobel' })
+    .apply(input) as SymbolicTensor;
+  return tfl.activation({ activation: 'relu', name: 'view_relu' }).apply(sobel) as SymbolicTensor;
+}
+
+/** Loads the fixed Sobel kernels into a built model's 'view_sobel' layer. */
+function setGradientView(model: LayersModel): void {
+  const k = GRADIENT_VIEW_KERNELS.length;
+  const values = new Float32Array(9 * k);
+  GRADIENT_VIEW_KERNELS.forEach((kernel, c) => kernel.forEach((v, t) => (values[t * k + c] = v)));
+  const weights = tensor4d(values, [3, 3, 1, k]); // [row, col, in, out]
+  model.getLayer('view_sobel').setWeights([weights]);
+  weights.dispose();
+}
+
 function convBnRelu(x: SymbolicTensor, filters: number, seeds: SeedSequence, name: string) {
   return bnActivation(conv(x, seeds, `${name}_conv`, filters, 3), 'relu', name);
 }
@@ -118,7 +159,7 @@ function head(x: SymbolicTensor, units: number[], dropout: number, o: ArchOption
 export function buildCnn(o: ArchOptions, widthScale = DEFAULT_WIDTH.cnn!): LayersModel {
   const seeds = new SeedSequence(o.seed ?? 0);
   const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
-  let x: SymbolicTensor = input;
+  let x = inputView(input, o);
   const stages: Array<[number, number, number]> = [
     [32, 2, 0.1],
     [64, 2, 0.15],
@@ -144,7 +185,7 @@ export function buildCnn(o: ArchOptions, widthScale = DEFAULT_WIDTH.cnn!): Layer
 export function buildVgg16(o: ArchOptions, widthScale = DEFAULT_WIDTH.vgg16!): LayersModel {
   const seeds = new SeedSequence(o.seed ?? 0);
   const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
-  let x: SymbolicTensor = input;
+  let x = inputView(input, o);
   const blocks: Array<[number, number]> = [
     [64, 2],
     [128, 2],
@@ -180,7 +221,7 @@ function preactBlock(x: SymbolicTensor, filters: number, stride: number, seeds: 
 export function buildResnetV2(o: ArchOptions): LayersModel {
   const seeds = new SeedSequence(o.seed ?? 0);
   const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
-  let x = conv(input, seeds, 'stem_conv', 32, 3);
+  let x = conv(inputView(input, o), seeds, 'stem_conv', 32, 3);
   x = tfl.maxPooling2d({ poolSize: 2, name: 'stem_pool' }).apply(x) as SymbolicTensor; // 24x24
   const stages: Array<[number, number]> = [
     [32, 1],
@@ -271,7 +312,7 @@ export function buildEfficientNet(o: ArchOptions, width = DEFAULT_WIDTH.efficien
   const seeds = new SeedSequence(o.seed ?? 0);
   const input = modelInput({ shape: [INPUT_SIZE, INPUT_SIZE, 1], name: 'face' });
   const stemFilters = Math.max(8, Math.round((32 * width) / 8) * 8);
-  let x = bnActivation(conv(input, seeds, 'stem_conv', stemFilters, 3), 'swish', 'stem');
+  let x = bnActivation(conv(inputView(input, o), seeds, 'stem_conv', stemFilters, 3), 'swish', 'stem');
   scaleStages(width, depth).forEach((spec, s) => {
     for (let r = 0; r < spec.repeats; r++) {
       x = mbConv(x, spec, r === 0 ? spec.stride : 1, seeds, `stage${s + 1}_block${r + 1}`);
@@ -286,6 +327,12 @@ export function buildEfficientNet(o: ArchOptions, width = DEFAULT_WIDTH.efficien
 }
 
 export function buildModel(arch: Arch, o: ArchOptions): LayersModel {
+  const model = buildArch(arch, o);
+  if (o.view === 'gradients') setGradientView(model);
+  return model;
+}
+
+function buildArch(arch: Arch, o: ArchOptions): LayersModel {
   switch (arch) {
     case 'cnn':
       return buildCnn(o, o.width);

@@ -45,6 +45,20 @@ describe('archTitle and archDescription', () => {
     expect(archTitle('resnetv2', 2)).toBe('ResNet v2 (pre-activation), 18 layers');
     expect(widthText(0.3)).toBe('0.3');
   });
+
+  it('name the gradients view after the width, and say what it is', () => {
+    expect(archTitle('cnn', undefined, 'gradients')).toBe('Custom CNN on Sobel gradients');
+    expect(archTitle('vgg16', 0.375, 'gradients')).toBe('VGG16-BN at ⅜ width on Sobel gradients');
+    expect(archTitle('cnn', undefined, 'pixels')).toBe('Custom CNN');
+    expect(archDescription('resnetv2', undefined, 'gradients')).toMatch(
+      /close it\. In front of it sits a fixed \(not trained\) 3×3 Sobel layer and a ReLU \(`--view gradients`\)/,
+    );
+    expect(archDescription('resnetv2', undefined, 'pixels')).toBe(archDescription('resnetv2'));
+    expect(trainCommandLine('cnn', { ...recipe, arch: 'cnn', view: 'gradients' })).toBe(
+      'npm run fer -- train --arch cnn --epochs 20 --workers 2 --view gradients',
+    );
+    expect(trainCommandLine('cnn', { ...recipe, arch: 'cnn', view: 'pixels' })).not.toContain('--view');
+  });
 });
 
 describe('trainCommandLine', () => {

@@ -2,7 +2,7 @@
 // blocks (doc.ts) from what collect.ts read and report.ts measured. Nothing here reads files
 // or runs models, so it is tested on hand-made data.
 import { DEFAULT_AUGMENT_RANGES } from '@affect/gpu';
-import { DEFAULT_WIDTH, type Arch } from '../models/architectures.ts';
+import { DEFAULT_WIDTH, type Arch, type View } from '../models/architectures.ts';
 import { membersToRun } from '../models/registry.ts';
 import { FLOAT16_TOLERANCE_POINTS } from '../models/ship.ts';
 import type { EvalReport } from '../eval/evaluate.ts';
@@ -81,7 +81,11 @@ function widthOf(arch: Arch, width: number | undefined): number | undefined {
   return width ?? DEFAULT_WIDTH[arch];
 }
 
-export function archTitle(arch: Arch, width?: number): string {
+export function archTitle(arch: Arch, width?: number, view?: View): string {
+  return baseTitle(arch, width) + (view === 'gradients' ? ' on Sobel gradients' : '');
+}
+
+function baseTitle(arch: Arch, width?: number): string {
   const w = widthOf(arch, width);
   switch (arch) {
     case 'cnn':
@@ -95,8 +99,21 @@ export function archTitle(arch: Arch, width?: number): string {
   }
 }
 
+/** What a view (`fer train --view`) puts in front of the network, as a sentence; '' for pixels. */
+function viewText(view: View | undefined): string {
+  return view === 'gradients'
+    ? ' In front of it sits a fixed (not trained) 3×3 Sobel layer and a ReLU (`--view gradients`): the network ' +
+        'sees four maps, the positive and negative parts of the horizontal and vertical intensity gradients, ' +
+        'not the gray levels themselves.'
+    : '';
+}
+
 // From the doc comments and builders in models/architectures.ts; keep the two in step.
-export function archDescription(arch: Arch, width?: number): string {
+export function archDescription(arch: Arch, width?: number, view?: View): string {
+  return baseDescription(arch, width) + viewText(view);
+}
+
+function baseDescription(arch: Arch, width?: number): string {
   const w = widthOf(arch, width)!;
   switch (arch) {
     case 'cnn': {
@@ -872,7 +889,7 @@ export function reportBlocks(d: ReportData): Block[] {
     kind: 'list',
     items: d.models.map((m) =>
       m.status === 'shipped'
-        ? `[${m.arch}](${m.arch}/README.md): ${archTitle(m.arch, m.training?.recipe.width)}`
+        ? `[${m.arch}](${m.arch}/README.md): ${archTitle(m.arch, m.training?.recipe.width, m.training?.recipe.view)}`
         : `${m.arch}: ${archTitle(m.arch)} (not shipped yet)`,
     ),
   });
@@ -950,6 +967,7 @@ export function trainCommandLine(arch: Arch, recipe: TrainingRecord['recipe']): 
   if (recipe.init !== undefined) flags.push(`--init ${recipe.init}`);
   if (differs('freeze')) flags.push(`--freeze ${recipe.freeze}`);
   if (recipe.width !== undefined) flags.push(`--width ${recipe.width}`);
+  if (recipe.view !== undefined && recipe.view !== 'pixels') flags.push(`--view ${recipe.view}`);
   // Runs from before precise BN existed have no bnImages: they validated on running averages.
   if ((recipe.bnImages ?? 0) !== DEFAULT_CONFIG.bnImages) flags.push(`--bn-images ${recipe.bnImages ?? 0}`);
   if (recipe.swaEpochs) {
@@ -1106,7 +1124,7 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
   const whole = t ? wholeTraining(t) : undefined;
   const progress = t ? trainingProgress(t) : undefined;
   const blocks: Block[] = [
-    { kind: 'heading', level: 1, text: `${arch}: ${archTitle(arch, t?.recipe.width)}` },
+    { kind: 'heading', level: 1, text: `${arch}: ${archTitle(arch, t?.recipe.width, t?.recipe.view)}` },
     {
       kind: 'paragraph',
       text:
@@ -1162,7 +1180,7 @@ export function modelCardBlocks(d: ReportData, arch: Arch): Block[] {
     { kind: 'heading', level: 2, text: 'Data' },
     ...dataBlocks(d),
     { kind: 'heading', level: 2, text: 'Architecture' },
-    { kind: 'paragraph', text: archDescription(arch, t?.recipe.width) },
+    { kind: 'paragraph', text: archDescription(arch, t?.recipe.width, t?.recipe.view) },
   );
   if (m.cost) {
     const l = m.cost.layers;

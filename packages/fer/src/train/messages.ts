@@ -1,5 +1,5 @@
 // Messages between the training coordinator and its data-parallel workers.
-import type { Arch } from '../models/architectures.ts';
+import type { Arch, View } from '../models/architectures.ts';
 
 export type NamedWeights = Array<{ name: string; values: Float32Array }>;
 
@@ -14,6 +14,8 @@ export interface WorkerInit {
   seed: number;
   /** Channel width multiplier (ArchOptions.width); undefined: the architecture's default. */
   width?: number;
+  /** Input view (ArchOptions.view); undefined: pixels. */
+  view?: View;
   /** Start from these weights, matched by name: a checkpoint or an --init model. */
   weights?: NamedWeights;
   /** Adam state to resume from, in optimizer.getWeights() order. */

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireSharedData } from '../data/testing.ts';
 import { readModelArtifacts, weightArrays } from '../models/io.ts';
+import { GRADIENT_VIEW_KERNELS } from '../models/architectures.ts';
 import {
   addToAverage,
   DEFAULT_CONFIG,
@@ -189,22 +190,27 @@ describe.skipIf(!dataDir)('training on a small real subset', () => {
     );
   });
 
-  it('trains a width-scaled network and resumes it at the same width', async () => {
+  it('trains a width-scaled gradients-view network and resumes it with the same width and view', async () => {
     const wideOut = mkdtempSync(join(tmpdir(), 'fer-width-'));
-    const firstConv = async () =>
+    const saved = async (prefix: string) =>
       weightArrays(await readModelArtifacts(join(wideOut, 'checkpoint'))).find((w) =>
-        w.name.startsWith('block1_conv1_conv'),
+        w.name.startsWith(prefix),
       )!;
-    await train({ ...config, out: wideOut, epochs: 1, width: 0.125 }, false);
-    // VGG16's first block has 64 filters; × 0.125 = 8 (the default 0.25 gives 16).
-    const conv = await firstConv();
-    expect(conv.shape).toEqual([3, 3, 1, 8]);
-    // A resume names no width (--width is part of the recipe): the checkpoint's is used.
+    await train({ ...config, out: wideOut, epochs: 1, width: 0.125, view: 'gradients' }, false);
+    // VGG16's first block has 64 filters; × 0.125 = 8 (the default 0.25 gives 16). It reads
+    // the view's 4 gradient maps.
+    expect((await saved('block1_conv1_conv')).shape).toEqual([3, 3, 4, 8]);
+    const sobel = await saved('view_sobel');
+    const expected = Array.from({ length: 36 }, (_, i) => GRADIENT_VIEW_KERNELS[i % 4][Math.floor(i / 4)]);
+    expect(Array.from(sobel.values)).toEqual(expected);
+    // A resume names no width or view (both are part of the recipe): the checkpoint's are used.
     const { width: _w, ...noWidth } = { ...config, width: undefined };
     const resumed = await train({ ...noWidth, out: wideOut, epochs: 2 }, true);
     expect(resumed.state.config.width).toBe(0.125);
+    expect(resumed.state.config.view).toBe('gradients');
     expect(resumed.state.history).toHaveLength(2);
-    expect((await firstConv()).shape).toEqual([3, 3, 1, 8]);
+    expect((await saved('block1_conv1_conv')).shape).toEqual([3, 3, 4, 8]);
+    expect(Array.from((await saved('view_sobel')).values)).toEqual(expected);
   });
 
   it('fine-tunes from --init with --freeze: frozen layers keep their weights, the rest learn', async () => {

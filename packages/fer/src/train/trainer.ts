@@ -4,7 +4,7 @@ import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/prom
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import type { Arch } from '../models/architectures.ts';
+import type { Arch, View } from '../models/architectures.ts';
 import { readModelArtifacts, weightArrays } from '../models/io.ts';
 import { readDataset } from '../data/reader.ts';
 import { getSplit, image, type FerSplit } from '../data/format.ts';
@@ -50,6 +50,11 @@ export interface TrainConfig {
    * the same network.
    */
   width?: number;
+  /**
+   * What the network sees (ArchOptions.view); undefined: pixels (and every run from before
+   * views existed). Kept in the checkpoint like width.
+   */
+  view?: View;
   /** Start from the weights of this tfjs model.json (transfer learning). */
   init?: string;
   /** Freeze this many layers from the input (with --init). */
@@ -380,6 +385,7 @@ export async function train(
     numClasses: k,
     seed: config.seed,
     ...(config.width !== undefined ? { width: config.width } : {}),
+    ...(config.view !== undefined ? { view: config.view } : {}),
     weights: initWeights,
     optimizer: initOptimizer,
     freeze: config.freeze,

@@ -123,4 +123,38 @@ describe('training replica', () => {
     expect((first as unknown as { momentum: number }).momentum).toBe(0.99);
     tf.dispose([x, perBatch]);
   });
+
+  it('a gradients-view replica trains every weight but its fixed Sobel layer', async () => {
+    const replica = await createReplica({
+      type: 'init',
+      workerIndex: 0,
+      arch: 'cnn',
+      numClasses: 4,
+      seed: 4,
+      width: 0.25,
+      view: 'gradients',
+      freeze: 0,
+      labelSmoothing: 0.1,
+      weightDecay: 0.05,
+      backend: 'wasm',
+    });
+    const model = replica.model;
+    const sobel = model.getLayer('view_sobel');
+    const kernel = Array.from(await sobel.getWeights()[0].data());
+    const firstConv = model.getLayer('s1_c1_conv');
+    const convBefore = Array.from(await firstConv.getWeights()[0].data());
+    const trainableCount = model.trainableWeights.reduce((a, w) => a + w.read().size, 0);
+    expect(replica.trainableSizes.reduce((a, b) => a + b, 0)).toBe(trainableCount);
+    const rand = seededRandom(9);
+    const g = await replica.grad({
+      type: 'grad',
+      pixels: Uint8Array.from({ length: 8 * 2304 }, () => Math.floor(rand() * 256)),
+      labels: new Uint8Array([0, 1, 2, 3, 0, 1, 2, 3]),
+      classWeights: [1, 1, 1, 1],
+      augment: { seed: 3, eraseProbability: 0 },
+    });
+    replica.apply(g.grads, 1e-2);
+    expect(Array.from(await sobel.getWeights()[0].data())).toEqual(kernel);
+    expect(Array.from(await firstConv.getWeights()[0].data())).not.toEqual(convBefore);
+  });
 });

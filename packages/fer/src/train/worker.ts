@@ -284,7 +284,12 @@ export async function createReplica(init: WorkerInit): Promise<Replica> {
     registerWasmFastReductions();
   }
   registerFastBatchNormGradient();
-  const model = buildModel(init.arch, { numClasses: init.numClasses, seed: init.seed, width: init.width });
+  const model = buildModel(init.arch, {
+    numClasses: init.numClasses,
+    seed: init.seed,
+    width: init.width,
+    view: init.view,
+  });
   const replica = new Replica(model, init, gpu);
   if (init.weights) replica.setNamedWeights(init.weights);
   if (init.optimizer) await replica.restoreOptimizer(init.optimizer);
