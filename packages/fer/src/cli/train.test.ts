@@ -7,21 +7,13 @@ import { portablePath, resumeDefaults, trainCommand } from './train.ts';
 import { commandUsageError } from './testing.ts';
 
 const usageError = (...argv: string[]): Promise<CliError> => commandUsageError(trainCommand, ...argv);
+/** The usage error of resuming a (missing) `arch` run with these flags. */
+const resumeError = (arch: string, ...flags: string[]): Promise<CliError> =>
+  usageError('--arch', arch, '--out', '/nonexistent/run', '--resume', ...flags);
 
 describe('fer train --resume', () => {
   it('refuses recipe options, naming each, before touching the run', async () => {
-    const err = await usageError(
-      '--arch',
-      'cnn',
-      '--out',
-      '/nonexistent/run',
-      '--resume',
-      '--lr',
-      '0.01',
-      '--no-augment',
-      '--epochs',
-      '30',
-    );
+    const err = await resumeError('cnn', '--lr', '0.01', '--no-augment', '--epochs', '30');
     expect(err.message).toMatch(/--lr, --no-augment cannot be given with it/);
     expect(err.message).not.toMatch(/--epochs/);
   });
@@ -89,15 +81,7 @@ describe('fer train --width', () => {
     expect((await usageError('--arch', 'vgg16', '--backend', 'wasm', '--width', 'wide')).message).toMatch(
       /--width must be a non-negative number, got 'wide'/,
     );
-    const err = await usageError(
-      '--arch',
-      'vgg16',
-      '--out',
-      '/nonexistent/run',
-      '--resume',
-      '--width',
-      '0.5',
-    );
+    const err = await resumeError('vgg16', '--width', '0.5');
     expect(err.message).toMatch(/--width cannot be given with it/);
   });
 });
@@ -107,15 +91,7 @@ describe('fer train --view', () => {
     expect((await usageError('--arch', 'cnn', '--backend', 'wasm', '--view', 'edges')).message).toMatch(
       /--view must be one of pixels, gradients, got 'edges'/,
     );
-    const err = await usageError(
-      '--arch',
-      'cnn',
-      '--out',
-      '/nonexistent/run',
-      '--resume',
-      '--view',
-      'gradients',
-    );
+    const err = await resumeError('cnn', '--view', 'gradients');
     expect(err.message).toMatch(/--view cannot be given with it/);
   });
 });
@@ -131,7 +107,7 @@ describe('fer train --erase', () => {
     expect(
       (await usageError('--arch', 'cnn', '--backend', 'wasm', '--erase', '0.5', '--no-augment')).message,
     ).toMatch(/--erase is part of augmentation: drop --no-augment/);
-    const err = await usageError('--arch', 'cnn', '--out', '/nonexistent/run', '--resume', '--erase', '0.5');
+    const err = await resumeError('cnn', '--erase', '0.5');
     expect(err.message).toMatch(/--erase cannot be given with it/);
   });
 });

@@ -4,20 +4,25 @@ import * as tf from '../tfjs/tf.ts';
 import { augmentParams } from '@affect/gpu';
 import { batchAugmentParams, createReplica } from './worker.ts';
 import { seededRandom } from '../data/testing.ts';
+import type { WorkerInit } from './messages.ts';
+
+/** A replica's init message: vgg16, seed 1, on wasm, unless `o` says otherwise. */
+const replicaInit = (o: Partial<WorkerInit>): WorkerInit => ({
+  type: 'init',
+  workerIndex: 0,
+  arch: 'vgg16',
+  numClasses: 4,
+  seed: 1,
+  freeze: 0,
+  labelSmoothing: 0.1,
+  weightDecay: 0.05,
+  backend: 'wasm',
+  ...o,
+});
 
 describe('training replica', () => {
   it('leaks no tensors across gradient and update steps', async () => {
-    const replica = await createReplica({
-      type: 'init',
-      workerIndex: 0,
-      arch: 'vgg16',
-      numClasses: 4,
-      seed: 1,
-      freeze: 0,
-      labelSmoothing: 0.1,
-      weightDecay: 0.05,
-      backend: 'wasm',
-    });
+    const replica = await createReplica(replicaInit({}));
     const rand = seededRandom(5);
     const pixels = () => Uint8Array.from({ length: 8 * 2304 }, () => Math.floor(rand() * 256));
     const labels = new Uint8Array([0, 1, 2, 3, 0, 1, 2, 3]);
@@ -52,17 +57,7 @@ describe('training replica', () => {
   });
 
   it('re-estimates batch-norm statistics as the mean of batch statistics (precise BN)', async () => {
-    const replica = await createReplica({
-      type: 'init',
-      workerIndex: 0,
-      arch: 'vgg16',
-      numClasses: 4,
-      seed: 2,
-      freeze: 0,
-      labelSmoothing: 0,
-      weightDecay: 0,
-      backend: 'wasm',
-    });
+    const replica = await createReplica(replicaInit({ seed: 2, labelSmoothing: 0, weightDecay: 0 }));
     const model = replica.model;
     const bnLayers = model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
     const first = bnLayers[0];
@@ -125,19 +120,9 @@ describe('training replica', () => {
   });
 
   it('a gradients-view replica trains every weight but its fixed Sobel layer', async () => {
-    const replica = await createReplica({
-      type: 'init',
-      workerIndex: 0,
-      arch: 'cnn',
-      numClasses: 4,
-      seed: 4,
-      width: 0.25,
-      view: 'gradients',
-      freeze: 0,
-      labelSmoothing: 0.1,
-      weightDecay: 0.05,
-      backend: 'wasm',
-    });
+    const replica = await createReplica(
+      replicaInit({ arch: 'cnn', seed: 4, width: 0.25, view: 'gradients' }),
+    );
     const model = replica.model;
     const sobel = model.getLayer('view_sobel');
     const kernel = Array.from(await sobel.getWeights()[0].data());
