@@ -1,7 +1,14 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '../tfjs/tf.ts';
-import { ARCHS, buildModel, DEFAULT_WIDTH, GRADIENT_VIEW_KERNELS, scaleStages } from './architectures.ts';
+import {
+  ARCHS,
+  buildModel,
+  DEFAULT_WIDTH,
+  GRADIENT_VIEW_KERNELS,
+  scaleStages,
+  type View,
+} from './architectures.ts';
 import { seededRandom } from '../data/testing.ts';
 import { countMacs } from './flops.ts';
 
@@ -131,6 +138,9 @@ describe('architectures', () => {
     expect(Array.from(inside).map((v) => Math.round(v * side * 1e4) / 1e4)).toEqual([8, 0, 0, 0]);
     // Random pixels give gradients of both signs in both directions: no channel is all zero.
     for (let c = 0; c < 4; c++) expect(expected.filter((_, i) => i % 4 === c).some((v) => v > 0.5)).toBe(true);
+    expect(() => buildModel('cnn', { numClasses: 4, view: 'edges' as View })).toThrow(
+      /unknown input view 'edges': one of pixels, gradients/,
+    );
     const pixels = buildModel('cnn', { numClasses: 4, view: 'pixels' });
     expect(pixels.countParams()).toBe(EXPECTED_PARAMS.cnn);
     expect(pixels.layers.some((l) => l.name.startsWith('view_'))).toBe(false);

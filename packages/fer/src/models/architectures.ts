@@ -106,7 +106,9 @@ function bnActivation(x: SymbolicTensor, activation: 'relu' | 'swish', prefix: s
 
 /** The network's input as its first learned layer sees it (ArchOptions.view). */
 function inputView(input: SymbolicTensor, o: ArchOptions): SymbolicTensor {
-  if ((o.view ?? 'pixels') === 'pixels') return input;
+  const view = o.view ?? 'pixels';
+  if (!VIEWS.includes(view)) throw new Error(`unknown input view '${view}': one of ${VIEWS.join(', ')}`);
+  if (view === 'pixels') return input;
   const kernels = GRADIENT_VIEW_KERNELS.length;
   const sobel = tfl
     .conv2d({ filters: kernels, kernelSize: 3, padding: 'same', useBias: false, trainable: false, name: 'view_sobel' })
