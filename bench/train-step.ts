@@ -70,7 +70,9 @@ export async function benchTrainStep(archs: readonly Arch[] = ARCHS, cpuRuns = 1
   const rows: Array<Record<string, number | string>> = [];
   for (const arch of archs) {
     const options = await shippedOptions(arch);
-    const macs = countMacs(buildModel(arch, options));
+    const counted = buildModel(arch, options);
+    const macs = countMacs(counted);
+    counted.dispose();
     const wasm = median(await stepTimes(arch, 'wasm', wasmRuns));
     const cpu = median(await stepTimes(arch, 'cpu', cpuRuns));
     rows.push({

@@ -41,7 +41,8 @@ export type View = (typeof VIEWS)[number];
 export const GRADIENT_VIEW_KERNELS: readonly (readonly number[])[] = (() => {
   const gx = [-1, 0, 1, -2, 0, 2, -1, 0, 1];
   const gy = [-1, -2, -1, 0, 0, 0, 1, 2, 1];
-  return [gx, gx.map((v) => -v), gy, gy.map((v) => -v)];
+  const negated = (k: number[]) => k.map((v) => (v === 0 ? 0 : -v)); // no -0: averages would turn it into +0
+  return [gx, negated(gx), gy, negated(gy)];
 })();
 
 /** The architectures `width` applies to, and their default width. */

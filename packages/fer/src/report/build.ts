@@ -104,7 +104,7 @@ function viewText(view: View | undefined): string {
   return view === 'gradients'
     ? ' In front of it sits a fixed (not trained) 3×3 Sobel layer and a ReLU (`--view gradients`): the network ' +
         'sees four maps, the positive and negative parts of the horizontal and vertical intensity gradients, ' +
-        'not the gray levels themselves.'
+        'not the gray levels themselves (but for the one-pixel border, where the zero padding lets them through).'
     : '';
 }
 
