@@ -3,6 +3,7 @@
 // with xz so that it fits the 64 MiB that travels (bench/README.md, "gpu-check").
 //   .gpu/b/b/gpu-check.mjs         the check; two folders down because the kernel wrappers
 //                                  find kernels/wgsl three folders up from their own file
+//   .gpu/b/b/*.wasm                tfjs's wasm backend binaries, loaded from beside the bundle
 //   .gpu/node_modules/webgpu/      Dawn's package without its native binary
 //   .gpu/dawn.node.xz, .gpu/node.xz  that binary (linux-x64) and this Node.js
 // usage: node bench/gpu-bundle.mjs   (from the repo root; ignore .gpu/ in .git/info/exclude)
@@ -31,6 +32,13 @@ await build({
   logLevel: 'error',
 });
 for (const f of ['package.json', 'index.js']) cpSync(join('node_modules/webgpu', f), join(webgpu, f));
+// tfjs's wasm backend loads its binaries from beside the module that asks, here the bundle.
+for (const f of [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+])
+  cpSync(join('node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(dir, 'b', 'b', f));
 const xz = (from, to) =>
   writeFileSync(to, execFileSync('xz', ['-T2', '-6', '-c', from], { maxBuffer: 1 << 30 }));
 xz('node_modules/webgpu/dist/linux-x64/dawn.node', join(dir, 'dawn.node.xz'));

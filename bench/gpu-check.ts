@@ -19,6 +19,7 @@ import {
 } from '@affect/gpu';
 import { ARCHS } from '../packages/fer/src/models/architectures.ts';
 import { createReplica } from '../packages/fer/src/train/worker.ts';
+import { timeShippedModels } from '../packages/fer/src/report/report.ts';
 import { benchKernels } from './kernels.ts';
 import { median, table } from './stats.ts';
 import { shippedOptions } from './train-step.ts';
@@ -149,9 +150,44 @@ console.log(
     ]),
   ),
 );
+// Inference as `fer report` times it (ms per face, batches 1 and 32), wasm and webgpu side by side.
+const BATCHES = [1, 32];
+const faces = Uint8Array.from({ length: 32 * 2304 }, () => Math.floor(rand() * 256));
+const inference = process.argv.includes('--no-inference')
+  ? []
+  : await timeShippedModels(resolve('models'), faces, BATCHES, { wasm: 10, webgpu: 10 });
+if (inference.length) {
+  const [wasm, webgpu] = inference;
+  console.log(`\ninference, ms per face (median of 10 runs): ${wasm.device} vs ${webgpu.device}`);
+  console.log(
+    table(
+      ['model', 'wasm b1', 'webgpu b1', 'wasm/webgpu b1', 'wasm b32', 'webgpu b32', 'wasm/webgpu b32'],
+      Object.keys(wasm.msPerFace).map((m) => {
+        const w = wasm.msPerFace[m];
+        const g = webgpu.msPerFace[m] ?? {};
+        return [
+          m,
+          w[1],
+          g[1] ?? NaN,
+          `${(w[1] / g[1]).toFixed(2)}x`,
+          w[32],
+          g[32] ?? NaN,
+          `${(w[32] / g[32]).toFixed(2)}x`,
+        ];
+      }),
+    ),
+  );
+  for (const t of inference)
+    for (const [m, e] of Object.entries(t.errors)) console.log(`${t.backend} ${m}: ${e}`);
+  if (webgpu.skipped) console.log(`webgpu skipped: ${webgpu.skipped}`);
+}
 writeFileSync(
   out,
-  JSON.stringify({ date: new Date().toISOString(), adapter: gpu.report, checks, training }, null, 1),
+  JSON.stringify(
+    { date: new Date().toISOString(), adapter: gpu.report, checks, training, inference },
+    null,
+    1,
+  ),
 );
 console.log(`wrote ${out}`);
 if (checks.some((c) => !c.ok)) process.exitCode = 1;

@@ -2,7 +2,7 @@
 # On a lent GPU machine, from the repo root: unpack what bench/gpu-bundle.mjs packed into
 # .gpu/ (and the Vulkan loader .debs in .gl/, where carried) and run the check.
 # usage: bash bench/gpu-run.sh <output folder> [gpu-check options: --batch n --steps n
-#        --archs a,b --no-timings]
+#        --archs a,b --no-timings --no-inference]
 set -euo pipefail
 out=${1:?usage: bash bench/gpu-run.sh <output folder> [options]}
 shift

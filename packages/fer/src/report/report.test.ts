@@ -19,7 +19,7 @@ import { useCpuBackend } from '../eval/predict.ts';
 import { reportCommand } from '../cli/report.ts';
 import { CliError } from '../cli/errors.ts';
 import type { TrainingRecord } from './collect.ts';
-import { collectReportData, renderReport } from './report.ts';
+import { collectReportData, renderReport, timeShippedModels } from './report.ts';
 
 const classes = [...DEFAULT_CLASSES];
 
@@ -318,6 +318,20 @@ describe('fer report on a fixture', () => {
     );
     for (const a of ['cnn', 'resnetv2', 'efficientnet'])
       expect(existsSync(join(modelsDir, a, 'README.md'))).toBe(false);
+  });
+
+  it('times the shipped models and the ensemble alone, wasm then webgpu (bench gpu-check)', async () => {
+    const rand = seededRandom(8);
+    const faces = Uint8Array.from({ length: 2 * IMAGE_BYTES }, () => Math.floor(rand() * 256));
+    const [wasm, webgpu] = await timeShippedModels(modelsDir, faces, [1, 2], { wasm: 1, webgpu: 1 });
+    expect(wasm.backend).toBe('wasm');
+    expect(Object.keys(wasm.msPerFace).sort()).toEqual(['ensemble', 'vgg16']);
+    for (const m of ['vgg16', 'ensemble'])
+      for (const b of [1, 2]) expect(wasm.msPerFace[m][b]).toBeGreaterThan(0);
+    expect(webgpu.backend).toBe('webgpu');
+    // Every CI machine has a WebGPU adapter (lavapipe at least); elsewhere it may be skipped, saying why.
+    if (webgpu.skipped && !process.env.CI) expect(webgpu.skipped.length).toBeGreaterThan(0);
+    else expect(webgpu.msPerFace.ensemble[2]).toBeGreaterThan(0);
   });
 
   it('says so when nothing is shipped', async () => {

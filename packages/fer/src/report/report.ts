@@ -119,6 +119,29 @@ async function timeAll(
   return out;
 }
 
+/**
+ * The report's timings alone, wasm then webgpu, of every model in `modelsDir` and its
+ * ensemble on `images` (48x48 uint8, at least the largest batch): for a machine with a real
+ * GPU (bench/gpu-check.ts), where the report itself is not made.
+ */
+export async function timeShippedModels(
+  modelsDir: string,
+  images: Uint8Array,
+  batches: readonly number[],
+  runs: { wasm: number; webgpu: number },
+  log: (line: string) => void = () => {},
+): Promise<BackendTimings[]> {
+  const job: TimingJob = {
+    models: await readModelRecords(modelsDir),
+    ensemble: await readEnsembleFile(modelsDir),
+    modelsDir,
+    images,
+    batches,
+    log,
+  };
+  return [await wasmTimings(job, runs.wasm), await webgpuTimings(job, runs.webgpu)];
+}
+
 async function wasmTimings(job: TimingJob, runs: number): Promise<BackendTimings> {
   await useCpuBackend('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
