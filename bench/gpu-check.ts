@@ -20,6 +20,7 @@ import {
 import { ARCHS } from '../packages/fer/src/models/architectures.ts';
 import { createReplica } from '../packages/fer/src/train/worker.ts';
 import { timeShippedModels } from '../packages/fer/src/report/report.ts';
+import { maxAbsDiff, randomCrop, randomInt } from '../packages/gpu/src/test-support.ts';
 import { benchKernels } from './kernels.ts';
 import { median, table } from './stats.ts';
 import { shippedOptions } from './train-step.ts';
@@ -34,21 +35,11 @@ function flag(name: string): string | undefined {
 const archs = (flag('--archs')?.split(',') ?? ARCHS) as readonly (typeof ARCHS)[number][];
 const TOLERANCE = 1e-4;
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} against ${b.length}`);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return Number.isNaN(worst) ? Infinity : worst;
-}
-
+/** n crops of random sizes from 24 to 323 pixels a side, random RGBA. */
 function randomCrops(n: number, rand: () => number): FaceCrop[] {
-  return Array.from({ length: n }, () => {
-    const width = 24 + Math.floor(rand() * 300);
-    const height = 24 + Math.floor(rand() * 300);
-    const rgba = new Uint8Array(width * height * 4);
-    for (let i = 0; i < rgba.length; i++) rgba[i] = Math.floor(rand() * 256);
-    return { width, height, rgba };
-  });
+  return Array.from({ length: n }, () =>
+    randomCrop(rand, randomInt(rand, 24, 323), randomInt(rand, 24, 323)),
+  );
 }
 
 const gpu = await createGpu();
